@@ -1,0 +1,143 @@
+"""OAuth endpoints, server metadata and the public key sets."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from flask import Blueprint, Response, jsonify
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.auth.models import Partner, PartnerKey
+from hub.auth.protect import hub_url
+from hub.auth.scopes import SCOPE_DESCRIPTIONS
+from hub.auth.server import ASSERTION_ALGS, AUTH_METHODS, authorization_server
+from hub.db import db
+from hub.extensions import limiter
+from hub.openapi import operation
+from hub.problems import Problem
+from hub.signing import published_jwks
+from keys.timefmt import format_ts
+
+bp = Blueprint("auth", __name__)
+
+
+class TokenResponse(BaseModel):
+    """An RFC 9068 access token (RFC 6749 §5.1)."""
+
+    access_token: str
+    token_type: Literal["Bearer"]
+    expires_in: int
+    scope: str
+
+
+class JWK(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    kty: Literal["OKP"]
+    crv: Literal["Ed25519"]
+    x: str
+    kid: str
+    alg: Literal["Ed25519"]
+
+
+class JWKSet(BaseModel):
+    """A JSON Web Key Set (RFC 7517)."""
+
+    keys: list[JWK]
+
+
+class PartnerJWK(JWK):
+    status: Literal["active", "revoked"]
+    revoked_at: str | None = Field(description="RFC 3339 UTC, null while active")
+
+
+class PartnerKeySet(BaseModel):
+    """A partner's public keys, active and revoked."""
+
+    keys: list[PartnerJWK]
+
+
+class ServerMetadata(BaseModel):
+    """RFC 8414 authorization server metadata."""
+
+    model_config = ConfigDict(extra="allow")
+    issuer: str
+    token_endpoint: str
+    jwks_uri: str
+
+
+def _limit_token_endpoint() -> str:
+    from flask import current_app
+
+    return str(current_app.config["RATELIMIT_TOKEN"])
+
+
+@bp.post("/oauth/token")
+@limiter.limit(_limit_token_endpoint)
+@operation(
+    summary="Get an access token (client_credentials; RFC 6749 §4.4)",
+    tag="oauth",
+    responses={200: TokenResponse},
+    description="Form-encoded. Client authentication: client_secret_basic, client_secret_post or "
+    "private_key_jwt (RFC 7523, Ed25519 or EdDSA). Errors follow RFC 6749 §5.2.",
+)
+def token() -> Response:
+    return authorization_server().create_token_response()
+
+
+@bp.post("/oauth/revoke")
+@operation(summary="Revoke an access token (RFC 7009)", tag="oauth", responses={200: "Revoked, or not yours"})
+def revoke() -> Response:
+    return authorization_server().create_endpoint_response("revocation")
+
+
+@bp.post("/oauth/introspect")
+@operation(summary="Introspect a token (RFC 7662); ministry clients only", tag="oauth", responses={200: "Token state"})
+def introspect() -> Response:
+    return authorization_server().create_endpoint_response("introspection")
+
+
+@bp.get("/.well-known/oauth-authorization-server")
+@operation(summary="Authorization server metadata (RFC 8414)", tag="oauth", responses={200: ServerMetadata})
+def metadata() -> Response:
+    url = hub_url()
+    return jsonify(
+        {
+            "issuer": url,
+            "token_endpoint": url + "/oauth/token",
+            "revocation_endpoint": url + "/oauth/revoke",
+            "introspection_endpoint": url + "/oauth/introspect",
+            "jwks_uri": url + "/.well-known/jwks.json",
+            "grant_types_supported": ["client_credentials"],
+            "response_types_supported": [],
+            "token_endpoint_auth_methods_supported": AUTH_METHODS,
+            "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
+            "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+            "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
+            "scopes_supported": sorted(SCOPE_DESCRIPTIONS),
+            "service_documentation": url + "/openapi.json",
+        }
+    )
+
+
+@bp.get("/.well-known/jwks.json")
+@operation(summary="The hub's public keys, old ones included", tag="keys", responses={200: JWKSet})
+def hub_jwks() -> Response:
+    resp = jsonify(published_jwks())
+    resp.cache_control.public = True
+    resp.cache_control.max_age = 60
+    return resp
+
+
+@bp.get("/v1/partners/<partner_id>/keys")
+@operation(summary="A partner's public keys with their status", tag="keys", responses={200: PartnerKeySet})
+def partner_keys(partner_id: str) -> Response:
+    if db.session.get(Partner, partner_id) is None:
+        raise Problem("not-found", f"No partner {partner_id!r}.")
+    rows = PartnerKey.query.filter_by(partner_id=partner_id).order_by(PartnerKey.created_at).all()
+    keys: list[dict[str, Any]] = []
+    for row in rows:
+        jwk = dict(row.jwk)
+        jwk["status"] = row.status
+        jwk["revoked_at"] = format_ts(row.revoked_at) if row.revoked_at else None
+        keys.append(jwk)
+    return jsonify({"keys": keys})

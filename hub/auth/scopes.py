@@ -1,0 +1,31 @@
+"""Which scopes each kind of partner may hold (PROTOCOL.md section 3).
+
+The table is the single source: the token endpoint grants from it and the
+resource decorator checks against the token's scopes, so a kind that may not
+do something never holds a token that says it can.
+"""
+
+from __future__ import annotations
+
+PARTNER_KINDS = ("operator", "ott", "ministry")
+
+SCOPE_DESCRIPTIONS: dict[str, str] = {
+    "records:write": "push fraud-number records",
+    "records:read": "pull and look up records (assigned and own; all for the ministry)",
+    "acks:write": "acknowledge own assignments",
+    "attestations:write": "attest what the partner has blocked",
+    "log:read": "read the transparency log",
+    "reports:read": "read reconciliation reports",
+    "reports:write": "request ad-hoc reports",
+}
+
+SCOPES_BY_KIND: dict[str, frozenset[str]] = {
+    "operator": frozenset({"records:write", "records:read", "acks:write", "log:read", "attestations:write"}),
+    "ott": frozenset({"records:write", "records:read", "acks:write", "log:read", "attestations:write"}),
+    "ministry": frozenset({"records:write", "records:read", "reports:read", "reports:write", "log:read"}),
+}
+
+
+def scope_string(scopes: frozenset[str] | set[str]) -> str:
+    """Space-separated and sorted, so equal grants print equally."""
+    return " ".join(sorted(scopes))

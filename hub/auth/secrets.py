@@ -1,0 +1,29 @@
+"""Client secrets: generated once, shown once, stored only as Argon2id hashes."""
+
+from __future__ import annotations
+
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+
+
+def new_client_id() -> str:
+    return "tk_" + secrets.token_urlsafe(18)
+
+
+def new_client_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_secret(secret: str) -> str:
+    return _hasher.hash(secret)
+
+
+def check_secret(secret_hash: str, candidate: str) -> bool:
+    try:
+        return _hasher.verify(secret_hash, candidate)
+    except (VerificationError, InvalidHashError):
+        return False
