@@ -31,7 +31,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if url.startswith("sqlite"):
         engine_options["connect_args"] = {"timeout": 30}
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
@@ -54,6 +53,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from hub import health, openapi
     from hub.auth import routes as auth_routes
 
+    limiter.exempt(health.bp)
+    limiter.exempt(openapi.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(auth_routes.bp)

@@ -34,7 +34,6 @@ def operation(
     *,
     summary: str,
     tag: str,
-    scope: str | None = None,
     request: type[BaseModel] | None = None,
     responses: dict[int, type[BaseModel] | str] | None = None,
     query: type[BaseModel] | None = None,
@@ -42,13 +41,15 @@ def operation(
     response_example: Any = None,
     description: str | None = None,
 ) -> Callable[[F], F]:
-    """Attach the OpenAPI description of a view to the view itself."""
+    """Attach the OpenAPI description of a view to the view itself.
+
+    Put it below ``@require``: the required scope is read from that decorator.
+    """
 
     def wrap(view: F) -> F:
         view._openapi = {  # type: ignore[attr-defined]
             "summary": summary,
             "tag": tag,
-            "scope": scope,
             "request": request,
             "responses": responses or {},
             "query": query,
@@ -96,17 +97,22 @@ def _parameters(rule_path: str, query: type[BaseModel] | None) -> list[dict[str,
     return params
 
 
-def _operation(meta: dict[str, Any], rule_path: str, comps: _Components) -> dict[str, Any]:
+_PUBLIC = object()
+
+
+def _operation(view: Any, meta: dict[str, Any], rule_path: str, comps: _Components) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": meta["summary"], "tags": [meta["tag"]]}
     if meta["description"]:
         op["description"] = meta["description"]
     params = _parameters(rule_path, meta["query"])
     if params:
         op["parameters"] = params
-    if meta["scope"]:
-        op["security"] = [{"oauth2": [meta["scope"]]}]
-    else:
+    # The scope comes from @require itself, so the document cannot disagree with the code.
+    scope = getattr(view, "_required_scope", _PUBLIC)
+    if scope is _PUBLIC:
         op["security"] = []
+    else:
+        op["security"] = [{"oauth2": [scope] if scope else []}]
     if meta["request"] is not None:
         media: dict[str, Any] = {"schema": comps.ref(meta["request"])}
         if meta["request_example"] is not None:
@@ -139,7 +145,7 @@ def build_document() -> dict[str, Any]:
             continue
         path = _PATH_PARAM.sub(r"{\1}", rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = _operation(meta, rule.rule, comps)
+            paths.setdefault(path, {})[method.lower()] = _operation(view, meta, rule.rule, comps)
     return {
         "openapi": "3.1.0",
         "info": {

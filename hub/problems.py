@@ -125,9 +125,20 @@ def _from_http_exception(exc: HTTPException) -> Problem:
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="tangkal"'
     if status == 429:
-        retry = getattr(exc, "retry_after", None)
-        headers["Retry-After"] = str(retry or 60)
+        headers["Retry-After"] = str(_retry_after())
     return Problem(slug, detail, status=status, headers=headers)
+
+
+def _retry_after() -> int:
+    """Seconds until the exceeded rate-limit window resets."""
+    import time
+
+    from hub.extensions import limiter
+
+    current = limiter.current_limit
+    if current is None:
+        return 60
+    return max(1, int(current.reset_at - time.time()) + 1)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -126,14 +126,17 @@ def authenticate() -> Caller:
     )
 
 
-def require(scope: str) -> Callable[[F], F]:
-    """Protect a view: authenticated (401), holding ``scope`` (403)."""
+def require(scope: str | None) -> Callable[[F], F]:
+    """Protect a view: authenticated (401), holding ``scope`` (403).
+
+    ``None`` asks for a valid token only (``/v1/whoami``).
+    """
 
     def wrap(view: F) -> F:
         @functools.wraps(view)
         def inner(*args: Any, **kwargs: Any) -> Any:
             caller = authenticate()
-            if scope not in caller.scopes:
+            if scope is not None and scope not in caller.scopes:
                 raise Problem("forbidden", f"This call needs the scope {scope!r}, which the token does not carry.")
             g.caller = caller
             return view(*args, **kwargs)

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.auth.models import Partner, PartnerKey
-from hub.auth.protect import hub_url
+from hub.auth.protect import current_caller, hub_url, require
 from hub.auth.scopes import SCOPE_DESCRIPTIONS
 from hub.auth.server import ASSERTION_ALGS, AUTH_METHODS, authorization_server
 from hub.db import db
@@ -141,3 +141,31 @@ def partner_keys(partner_id: str) -> Response:
         jwk["revoked_at"] = format_ts(row.revoked_at) if row.revoked_at else None
         keys.append(jwk)
     return jsonify({"keys": keys})
+
+
+class WhoAmI(BaseModel):
+    """The partner and scopes an access token stands for."""
+
+    partner: str
+    kind: Literal["operator", "ott", "ministry"]
+    client_id: str
+    scope: str
+    expires_at: str
+
+
+@bp.get("/v1/whoami")
+@require(None)
+@operation(summary="Who the access token stands for", tag="oauth", responses={200: WhoAmI})
+def whoami() -> Response:
+    from datetime import datetime, timezone
+
+    caller = current_caller()
+    return jsonify(
+        {
+            "partner": caller.partner_id,
+            "kind": caller.kind,
+            "client_id": caller.client_id,
+            "scope": " ".join(sorted(caller.scopes)),
+            "expires_at": format_ts(datetime.fromtimestamp(caller.expires_at, timezone.utc)),
+        }
+    )

@@ -111,7 +111,9 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         ).all()
         if not rows:
             raise InvalidClientError(description="The partner has no active key.")
-        return KeySet.import_key_set({"keys": [row.jwk for row in rows]})
+        # Registered JWKs say alg Ed25519; assertions may also use the older
+        # EdDSA name for the same algorithm, so drop the alg pin here.
+        return KeySet.import_key_set({"keys": [{k: v for k, v in row.jwk.items() if k != "alg"} for row in rows]})
 
     def process_assertion_claims(self, assertion: str, resolve_key: Any) -> dict[str, Any]:
         try:

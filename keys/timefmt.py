@@ -1,0 +1,54 @@
+"""Protocol timestamps: RFC 3339, UTC, ``Z``, at most milliseconds.
+
+``parse_ts`` is deliberately strict (PROTOCOL.md section 1): ``+00:00``,
+microseconds, a lowercase ``z`` or a missing zone are refused, so every
+party reads a signed timestamp the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+_TS = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?Z$")
+
+
+class TimestampError(ValueError):
+    """A timestamp not in the protocol's form."""
+
+
+def parse_ts(text: str) -> datetime:
+    """An aware UTC datetime from ``2026-11-28T10:00:00Z`` or ``...00.123Z``."""
+    if not isinstance(text, str):
+        raise TimestampError("a timestamp must be a string")
+    m = _TS.match(text)
+    if m is None:
+        raise TimestampError(
+            f"{text!r} is not an RFC 3339 UTC timestamp like 2026-11-28T10:00:00Z "
+            "(Z suffix, at most millisecond precision)"
+        )
+    year, month, day, hour, minute, second, frac = m.groups()
+    millis = int((frac or "0").ljust(3, "0"))
+    try:
+        return datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            int(second),
+            millis * 1000,
+            tzinfo=timezone.utc,
+        )
+    except ValueError as exc:
+        raise TimestampError(f"{text!r} is not a real date and time: {exc}") from None
+
+
+def format_ts(dt: datetime) -> str:
+    """The protocol form; milliseconds only when there are some."""
+    if dt.tzinfo is None:
+        raise TimestampError("refusing to format a naive datetime")
+    dt = dt.astimezone(timezone.utc)
+    base = dt.strftime("%Y-%m-%dT%H:%M:%S")
+    millis = dt.microsecond // 1000
+    return f"{base}.{millis:03d}Z" if millis else f"{base}Z"

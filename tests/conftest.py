@@ -1,0 +1,196 @@
+"""Fixtures: one migrated database per test session, emptied after each test.
+
+SQLite by default. With ``TEST_DATABASE_URL`` set (PostgreSQL), the session
+creates a fresh schema there, migrates it, and drops it at the end, so reruns
+never see old rows; if the database cannot be reached the run fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from config import normalize_database_url
+from hub import create_app
+from tests.support import PartnerCreds, basic_auth
+
+from keys.jwk import public_jwk
+from keys.keyfiles import generate_private_key
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def _pg_url_with_schema(url: str, schema: str) -> str:
+    sep = "&" if "?" in url else "?"
+    return normalize_database_url(url) + f"{sep}options={quote(f'-csearch_path={schema}')}"
+
+
+@pytest.fixture(scope="session")
+def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("tangkal")
+
+
+@pytest.fixture(scope="session")
+def database_url(session_dir: Path) -> Iterator[str]:
+    if not PG_URL:
+        yield f"sqlite:///{session_dir / 'test.db'}"
+        return
+    schema = f"t_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = sa.create_engine(normalize_database_url(PG_URL))
+    try:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    except sa.exc.OperationalError as exc:
+        pytest.exit(f"TEST_DATABASE_URL is set but PostgreSQL cannot be reached: {exc}", returncode=3)
+    try:
+        yield _pg_url_with_schema(PG_URL, schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def hub_env(database_url: str, session_dir: Path) -> dict[str, str]:
+    """Environment a live hub process needs to share this session's database and keys."""
+    keys_dir = session_dir / "hub-keys"
+    keys_dir.mkdir(exist_ok=True, mode=0o700)
+    return {
+        "DATABASE_URL": database_url,
+        "HUB_KEYS_DIR": str(keys_dir),
+        "TANGKAL_INSTANCE": str(session_dir / "instance"),
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def _overrides(hub_env: dict[str, str]) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "DATABASE_URL": hub_env["DATABASE_URL"],
+        "HUB_KEYS_DIR": hub_env["HUB_KEYS_DIR"],
+        "SCHEDULER_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated(hub_env: dict[str, str]) -> str:
+    """Run the Alembic migrations once, exactly as `flask db upgrade` does."""
+    from flask_migrate import upgrade
+
+    os.environ["TANGKAL_INSTANCE"] = hub_env["TANGKAL_INSTANCE"]
+    app = create_app(_overrides(hub_env))
+    with app.app_context():
+        upgrade()
+    return hub_env["DATABASE_URL"]
+
+
+@pytest.fixture(scope="session")
+def cleaner(migrated: str) -> Iterator[sa.Engine]:
+    engine = sa.create_engine(migrated, poolclass=sa.pool.NullPool)
+    yield engine
+    engine.dispose()
+
+
+def _empty_tables(engine: sa.Engine) -> None:
+    from hub.db import db
+
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for t in tables:
+                conn.execute(sa.text(f'DELETE FROM "{t}"'))
+
+
+@pytest.fixture
+def make_app(cleaner: sa.Engine, hub_env: dict[str, str]) -> Iterator[Callable[..., Flask]]:
+    """Build app instances on the session database (several = several hub processes' worth of state)."""
+    apps: list[Flask] = []
+
+    def build(**extra: Any) -> Flask:
+        app = create_app({**_overrides(hub_env), **extra})
+        apps.append(app)
+        return app
+
+    yield build
+    from hub.db import db
+
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    _empty_tables(cleaner)
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def cli(app: Flask) -> Callable[..., Any]:
+    runner = app.test_cli_runner()
+
+    def run(*args: str) -> Any:
+        return runner.invoke(args=list(args), catch_exceptions=False)
+
+    return run
+
+
+@pytest.fixture
+def register(app: Flask) -> Callable[..., PartnerCreds]:
+    """Register a partner through the admin CLI and give it a signing key."""
+    runner = app.test_cli_runner()
+
+    def make(partner_id: str, kind: str = "operator", carriers: list[str] | None = None) -> PartnerCreds:
+        args = ["partner", "add", partner_id, "--kind", kind, "--name", partner_id.title(), "--json"]
+        for c in carriers or []:
+            args += ["--carrier", c]
+        result = runner.invoke(args=args, catch_exceptions=False)
+        if result.exit_code != 0:
+            raise RuntimeError(result.output)
+        out = json.loads(result.output)
+        key = generate_private_key()
+        kid = f"{partner_id}-2026-01"
+        path = Path(app.instance_path) / f"{partner_id}-{secrets.token_hex(3)}.jwk"
+        path.write_text(json.dumps(public_jwk(key.public_key(), kid)))
+        res = runner.invoke(
+            args=["partner", "add-key", partner_id, "--kid", kid, "--public-key", str(path)], catch_exceptions=False
+        )
+        if res.exit_code != 0:
+            raise RuntimeError(res.output)
+        return PartnerCreds(partner_id, kind, out["client_id"], out["client_secret"], kid, key, carriers or [])
+
+    return make
+
+
+@pytest.fixture
+def token(client: FlaskClient) -> Callable[..., str]:
+    def get(creds: PartnerCreds, scope: str | None = None) -> str:
+        data = {"grant_type": "client_credentials"}
+        if scope:
+            data["scope"] = scope
+        resp = client.post("/oauth/token", data=data, headers=basic_auth(creds))
+        if resp.status_code != 200:
+            raise AssertionError(f"token refused: {resp.status_code} {resp.get_data(as_text=True)}")
+        return str(resp.get_json()["access_token"])
+
+    return get
