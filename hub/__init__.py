@@ -52,12 +52,16 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from hub import health, openapi
     from hub.auth import routes as auth_routes
+    from hub.ledger import routes as ledger_routes
+    from hub.records import routes as records_routes
 
     limiter.exempt(health.bp)
     limiter.exempt(openapi.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(auth_routes.bp)
+    app.register_blueprint(records_routes.bp)
+    app.register_blueprint(ledger_routes.bp)
 
     from hub.cli import register_cli
 

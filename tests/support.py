@@ -64,6 +64,28 @@ def basic_auth(creds: PartnerCreds) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
 
 
+def record_body(issuer: str, number: str, **overrides: Any) -> dict[str, Any]:
+    """A valid block record body; override any member (None-valued keys are dropped)."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    body: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "issuer": issuer,
+        "number": number,
+        "action": "block",
+        "category": "scam",
+        "channels": ["voice", "sms", "messaging"],
+        "reason": "Impersonates a bank; 17 verified complaints",
+        "evidence": {"complaints": 17, "ref": "ADN-2026-000123"},
+        "confidence": 90,
+        "observed_at": now,
+        "issued_at": now,
+        "expires_at": None,
+        "supersedes": None,
+    }
+    body.update(overrides)
+    return body
+
+
 def bearer(tok: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {tok}"}
 

@@ -17,6 +17,8 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
+from keys.merkle import node_hash as _node_hash
+
 NodeKey = tuple[int, int]  # (level, index)
 NodeRow = tuple[int, int, bytes]  # (level, index, hash), as stored
 HASH_SIZE = 32
@@ -47,14 +49,6 @@ class MissingNode(Exception):
 
 class TreeRangeError(ValueError):
     """An index, size, first or second out of range; the message suits a 400."""
-
-
-def _leaf_hash(data: bytes) -> bytes:
-    return hashlib.sha256(b"\x00" + data).digest()
-
-
-def _node_hash(left: bytes, right: bytes) -> bytes:
-    return hashlib.sha256(b"\x01" + left + right).digest()
 
 
 def _split(n: int) -> int:

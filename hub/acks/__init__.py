@@ -1,0 +1,1 @@
+"""Acknowledgements of assignments (PROTOCOL.md section 5)."""

@@ -1,0 +1,1 @@
+"""The append-only Merkle transparency log (PROTOCOL.md section 7)."""

@@ -1,0 +1,119 @@
+"""Transparency log endpoints (PROTOCOL.md section 7)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from flask import Blueprint, Response, jsonify
+from pydantic import BaseModel, Field
+
+from hub.api import query_model
+from hub.auth.protect import require
+from hub.ledger import log
+from hub.openapi import operation
+from hub.problems import Problem
+
+bp = Blueprint("ledger", __name__)
+
+MAX_ENTRIES = 1000
+
+
+class TreeHeadBody(BaseModel):
+    size: int
+    root_hash: str
+    timestamp: str
+
+
+class SignedTreeHead(BaseModel):
+    """The log's head, signed by the hub."""
+
+    tree_head: TreeHeadBody
+    signature: dict[str, str]
+
+
+class InclusionQuery(BaseModel):
+    index: Annotated[int, Field(ge=0)]
+    size: Annotated[int, Field(ge=1)]
+
+
+class InclusionProof(BaseModel):
+    """RFC 9162 §2.1.3 audit path, hex hashes."""
+
+    index: int
+    size: int
+    path: list[str]
+
+
+class ConsistencyQuery(BaseModel):
+    first: Annotated[int, Field(ge=1)]
+    second: Annotated[int, Field(ge=1)]
+
+
+class ConsistencyProof(BaseModel):
+    """RFC 9162 §2.1.4 consistency path, hex hashes."""
+
+    first: int
+    second: int
+    path: list[str]
+
+
+class EntriesQuery(BaseModel):
+    start: Annotated[int, Field(ge=0)]
+    end: Annotated[int, Field(ge=0)] | None = None
+
+
+class Entries(BaseModel):
+    """The leaves' signed objects, in order; end is exclusive."""
+
+    start: int
+    end: int
+    entries: list[dict[str, Any]]
+
+
+@bp.get("/v1/log/head")
+@require("log:read")
+@operation(summary="The signed tree head", tag="log", responses={200: SignedTreeHead})
+def head() -> Response:
+    return jsonify(log.signed_head())
+
+
+@bp.get("/v1/log/inclusion")
+@require("log:read")
+@operation(summary="Inclusion proof of leaf index in the tree of size", tag="log", query=InclusionQuery, responses={200: InclusionProof})
+def inclusion() -> Response:
+    q = query_model(InclusionQuery)
+    current = log.size()
+    if q.size > current:
+        raise Problem("invalid-request", f"size {q.size} is beyond the log's size {current}.")
+    if q.index >= q.size:
+        raise Problem("invalid-request", f"index {q.index} is not below size {q.size}.")
+    return jsonify({"index": q.index, "size": q.size, "path": log.inclusion(q.index, q.size)})
+
+
+@bp.get("/v1/log/consistency")
+@require("log:read")
+@operation(summary="Consistency proof between two tree sizes", tag="log", query=ConsistencyQuery, responses={200: ConsistencyProof})
+def consistency() -> Response:
+    q = query_model(ConsistencyQuery)
+    current = log.size()
+    if q.first > q.second:
+        raise Problem("invalid-request", f"first {q.first} is above second {q.second}.")
+    if q.second > current:
+        raise Problem("invalid-request", f"second {q.second} is beyond the log's size {current}.")
+    return jsonify({"first": q.first, "second": q.second, "path": log.consistency(q.first, q.second)})
+
+
+@bp.get("/v1/log/entries")
+@require("log:read")
+@operation(summary="The leaves' signed objects from start (end exclusive, at most 1000)", tag="log", query=EntriesQuery, responses={200: Entries})
+def entries() -> Response:
+    q = query_model(EntriesQuery)
+    current = log.size()
+    if q.start > current:
+        raise Problem("invalid-request", f"start {q.start} is beyond the log's size {current}.")
+    wanted_end = q.end if q.end is not None else q.start + MAX_ENTRIES
+    if wanted_end < q.start:
+        raise Problem("invalid-request", f"end {wanted_end} is below start {q.start}.")
+    end = min(wanted_end, q.start + MAX_ENTRIES, current)
+    return jsonify({"start": q.start, "end": end, "entries": [json.loads(d) for d in log.entries(q.start, end)]})

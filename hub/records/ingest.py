@@ -1,0 +1,293 @@
+"""A push of signed records, judged item by item (PROTOCOL.md section 4).
+
+The hot path of DESIGN.md: everything that can be decided without the
+counter lock is decided first (shape, number, issuer, duplicates, key,
+signature, unblock rules, routing); then one short write transaction takes
+the counter, inserts records, assignments and log leaves, and commits;
+receipts are signed after. A rejected item stores nothing; an accepted one
+is committed before the answer is sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from hub.api import describe, validation_errors
+from hub.auth.protect import Caller
+from hub.db import db, utcnow
+from hub.ledger import log
+from hub.ledger.receipts import receipt, seq_for
+from hub.partner_keys import KeyRing
+from hub.problems import Problem
+from hub.records.models import Assignment, Record
+from hub.records.numbers import NumberInfo, check_e164
+from hub.records.routing import RoutingTable
+from hub.records.schemas import SignedRecord
+from hub.signing import signer
+from keys.errors import CanonicalizationError
+from keys.jcs import canonicalize, sha256_hex
+from keys.timefmt import parse_ts
+from pydantic import ValidationError
+
+log_ = logging.getLogger(__name__)
+
+CLOCK_SKEW = timedelta(minutes=5)
+MAX_TX_ATTEMPTS = 3
+
+
+@dataclass
+class Candidate:
+    """An item that passed the checks needing no database."""
+
+    index: int
+    envelope: dict[str, Any]
+    body: dict[str, Any]
+    kid: str
+    info: NumberInfo
+    sha256: str
+    leaf: bytes
+    issued_at: datetime
+    in_force_until: datetime | None
+    assignees: set[str] = field(default_factory=set)
+
+    @property
+    def id(self) -> str:
+        return str(self.body["id"])
+
+
+def _item_id(item: Any) -> str | None:
+    if isinstance(item, dict) and isinstance(item.get("record"), dict):
+        rid = item["record"].get("id")
+        return rid if isinstance(rid, str) else None
+    return None
+
+
+def _lifetime(category: str) -> timedelta:
+    days = current_app.config["CATEGORY_LIFETIME_DAYS"].get(category, 365)
+    return timedelta(days=int(days))
+
+
+def _judge_alone(index: int, item: Any, caller: Caller, now: datetime) -> Candidate:
+    """Shape, number, issuer and time rules: no database needed."""
+    try:
+        SignedRecord.model_validate(item)
+    except ValidationError as exc:
+        errors = validation_errors(exc)
+        # When the number is the only thing wrong, check_e164 below answers
+        # with the number's own slug and the E.164 form it probably meant.
+        if [e["pointer"] for e in errors] != ["/record/number"]:
+            raise Problem("invalid-record", describe(errors), errors=errors) from None
+    body, sig = item["record"], item["signature"]
+    info = check_e164(body["number"])
+    if body["issuer"] != caller.partner_id:
+        raise Problem(
+            "issuer-mismatch",
+            f"issuer is {body['issuer']!r} but the token belongs to {caller.partner_id!r}; push only your own records.",
+        )
+    issued_at = parse_ts(body["issued_at"])
+    if issued_at - now > CLOCK_SKEW:
+        raise Problem("invalid-record", f"issued_at {body['issued_at']} is more than 5 minutes ahead of the hub's clock.")
+    action = body["action"]
+    supersedes = body.get("supersedes")
+    in_force_until: datetime | None = None
+    if action == "block":
+        if supersedes is not None:
+            raise Problem("invalid-record", "A block supersedes nothing: send supersedes null or leave it out.")
+        expires = body.get("expires_at")
+        in_force_until = parse_ts(expires) if expires else issued_at + _lifetime(body["category"])
+        if in_force_until <= issued_at:
+            raise Problem("invalid-record", "expires_at must be after issued_at.")
+    elif supersedes is None:
+        raise Problem("invalid-record", "An unblock names in supersedes the id of the block it lifts.")
+    try:
+        record_bytes = canonicalize(body)
+        leaf = canonicalize(item)
+    except CanonicalizationError as exc:
+        raise Problem("invalid-record", f"The record cannot be canonicalized (RFC 8785): {exc}") from None
+    return Candidate(index, item, body, sig["kid"], info, sha256_hex(record_bytes), leaf, issued_at, in_force_until)
+
+
+@dataclass
+class Outcome:
+    status: str
+    id: str | None
+    error: Problem | None = None
+    row: dict[str, Any] | None = None  # seq source for the receipt: sha256, log_index, received_at
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "status": self.status}
+        if self.error is not None:
+            out["error"] = self.error.as_dict()
+        return out
+
+
+def push(caller: Caller, items: list[Any]) -> list[dict[str, Any]]:
+    now = utcnow()
+    outcomes: list[Outcome | None] = [None] * len(items)
+    candidates: list[Candidate] = []
+    for i, item in enumerate(items):
+        try:
+            candidates.append(_judge_alone(i, item, caller, now))
+        except Problem as problem:
+            outcomes[i] = Outcome("rejected", _item_id(item), problem)
+
+    for attempt in range(MAX_TX_ATTEMPTS):
+        pending = [c for c in candidates if outcomes[c.index] is None or outcomes[c.index].status == "retry"]  # type: ignore[union-attr]
+        for c in pending:
+            outcomes[c.index] = None
+        accepted = _judge_with_database(caller, pending, outcomes)
+        try:
+            _commit(accepted, outcomes)
+            break
+        except IntegrityError:
+            # Another push stored one of these ids (or lifted the same block) since
+            # we looked: judge the batch again against what is there now.
+            db.session.rollback()
+            log_.info("push raced a concurrent push; judging again (attempt %d)", attempt + 1)
+            for c in accepted:
+                outcomes[c.index] = Outcome("retry", c.id)
+    else:
+        raise Problem("conflict", "The batch kept colliding with concurrent pushes; send it again.", status=409)
+
+    current = signer()
+    results = []
+    for outcome in outcomes:
+        if outcome is None:
+            raise RuntimeError("an item was left unjudged")
+        out = outcome.as_dict()
+        if outcome.row is not None:
+            r = outcome.row
+            out["receipt"] = receipt("record", r["id"], r["sha256"], r["log_index"], r["received_at"], current)
+        results.append(out)
+    return results
+
+
+def _judge_with_database(caller: Caller, candidates: list[Candidate], outcomes: list[Outcome | None]) -> list[Candidate]:
+    """Duplicates, keys, signatures, unblock rules and routing; reads only."""
+    if not candidates:
+        return []
+    ids = {c.id for c in candidates}
+    existing = {
+        row.id: row
+        for row in db.session.scalars(select(Record).where(Record.id.in_(ids)))
+    }
+    keyring = KeyRing.load(caller.partner_id)
+    superseded_ids = {c.body["supersedes"] for c in candidates if c.body["action"] == "unblock"}
+    blocks = {row.id: row for row in db.session.scalars(select(Record).where(Record.id.in_(superseded_ids)))} if superseded_ids else {}
+    block_assignees: dict[str, set[str]] = {}
+    if blocks:
+        for rid, pid in db.session.execute(
+            select(Assignment.record_id, Assignment.partner_id).where(Assignment.record_id.in_(list(blocks)))
+        ):
+            block_assignees.setdefault(rid, set()).add(pid)
+    routing = RoutingTable.load()
+
+    accepted: list[Candidate] = []
+    batch: dict[str, Candidate] = {}
+    lifted_in_batch: set[str] = set()
+    for c in candidates:
+        try:
+            prior = existing.get(c.id)
+            if prior is not None:
+                if prior.sha256 == c.sha256:
+                    outcomes[c.index] = Outcome("duplicate", c.id, row=_row_of(prior))
+                    continue
+                raise Problem("conflict", f"Record {c.id} was accepted before with other content.")
+            if c.id in batch:
+                raise Problem("conflict", f"Record {c.id} appears earlier in this batch with other content.")
+            keyring.verify(c.kid, c.envelope, "record")
+            if c.body["action"] == "block":
+                c.assignees = routing.for_block(c.info)
+            else:
+                c.assignees = _check_unblock(c, caller, blocks, batch, block_assignees, lifted_in_batch)
+                lifted_in_batch.add(c.body["supersedes"])
+        except Problem as problem:
+            outcomes[c.index] = Outcome("rejected", c.id, problem)
+            continue
+        batch[c.id] = c
+        accepted.append(c)
+    db.session.commit()  # end the read transaction: the write one must be short and fresh
+    return accepted
+
+
+def _check_unblock(
+    c: Candidate,
+    caller: Caller,
+    blocks: dict[str, Record],
+    batch: dict[str, Candidate],
+    block_assignees: dict[str, set[str]],
+    lifted_in_batch: set[str],
+) -> set[str]:
+    target_id = c.body["supersedes"]
+    stored = blocks.get(target_id)
+    in_batch = batch.get(target_id)
+    if stored is not None:
+        action, number, issuer, lifted = stored.action, stored.number, stored.issuer, stored.lifted_by
+        assignees = block_assignees.get(target_id, set())
+    elif in_batch is not None:
+        action, number, issuer, lifted = in_batch.body["action"], in_batch.info.e164, in_batch.body["issuer"], None
+        assignees = in_batch.assignees
+    else:
+        raise Problem("invalid-record", f"supersedes names {target_id}, which is not an accepted block.")
+    if action != "block":
+        raise Problem("invalid-record", f"supersedes names {target_id}, which is an unblock, not a block.")
+    if number != c.info.e164:
+        raise Problem("invalid-record", f"Block {target_id} is for another number, not {c.info.e164}.")
+    if caller.partner_id != issuer and not caller.is_ministry:
+        raise Problem("issuer-mismatch", f"Only {issuer!r} (the block's issuer) or the ministry may lift block {target_id}.")
+    if lifted is not None or target_id in lifted_in_batch:
+        raise Problem("conflict", f"Block {target_id} has already been lifted by {lifted or 'an earlier item of this batch'}.")
+    return set(assignees)
+
+
+def _row_of(rec: Record) -> dict[str, Any]:
+    return {"id": rec.id, "sha256": rec.sha256, "log_index": rec.log_index, "received_at": rec.received_at}
+
+
+def _commit(accepted: list[Candidate], outcomes: list[Outcome | None]) -> None:
+    """The one short write transaction of a push."""
+    if not accepted:
+        return
+    received_at = utcnow()
+    session = db.session
+    start = log.reserve(session, len(accepted))
+    record_rows, assignment_rows, entries, lifts = [], [], [], []
+    for offset, c in enumerate(accepted):
+        index = start + offset
+        body = c.body
+        record_rows.append(
+            {
+                "id": c.id, "seq": seq_for(index), "log_index": index, "sha256": c.sha256,
+                "issuer": body["issuer"], "number": c.info.e164, "number_prefix": c.info.sha256[:5],
+                "number_sha256": c.info.sha256, "action": body["action"], "category": body["category"],
+                "issued_at": c.issued_at, "in_force_until": c.in_force_until,
+                "supersedes": body.get("supersedes"), "lifted_by": None, "received_at": received_at,
+            }
+        )
+        for partner in sorted(c.assignees):
+            assignment_rows.append(
+                {"record_id": c.id, "partner_id": partner, "seq": seq_for(index), "status": "pending", "assigned_at": received_at}
+            )
+        entries.append(log.Entry("record", c.id, c.leaf))
+        if body["action"] == "unblock":
+            lifts.append((body["supersedes"], c.id))
+    session.execute(insert(Record), record_rows)
+    if assignment_rows:
+        session.execute(insert(Assignment), assignment_rows)
+    for block_id, unblock_id in lifts:
+        changed = session.execute(
+            update(Record).where(Record.id == block_id, Record.lifted_by.is_(None)).values(lifted_by=unblock_id)
+        ).rowcount
+        if changed != 1:
+            raise IntegrityError("lift", {}, Exception(f"block {block_id} already lifted"))
+    log.append(session, start, entries, received_at)
+    session.commit()
+    for row, c in zip(record_rows, accepted):
+        outcomes[c.index] = Outcome("accepted", c.id, row={k: row[k] for k in ("id", "sha256", "log_index", "received_at")})

@@ -1,0 +1,58 @@
+"""Accepted records and who must act on them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hub.db import UTCDateTime, db
+
+
+class Record(db.Model):  # type: ignore[name-defined,misc]
+    """An accepted record. Its signed form is the log entry at ``log_index``."""
+
+    __tablename__ = "records"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    issuer: Mapped[str] = mapped_column(String(63))
+    number: Mapped[str] = mapped_column(String(20), index=True)
+    #: the first 5 hex characters of SHA-256(number), for the k-anonymous range look-up
+    number_prefix: Mapped[str] = mapped_column(String(5))
+    number_sha256: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(8))
+    category: Mapped[str] = mapped_column(String(20))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: blocks only: expires_at, or issued_at plus the category's default lifetime
+    in_force_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    supersedes: Mapped[str | None] = mapped_column(String(36), nullable=True, unique=True)
+    #: blocks only: the accepted unblock that lifted it
+    lifted_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    __table_args__ = (
+        Index("ix_records_issuer_seq", "issuer", "seq"),
+        Index("ix_records_number_prefix", "number_prefix", "action"),
+    )
+
+
+class Assignment(db.Model):  # type: ignore[name-defined,misc]
+    """A partner that must act on a record; ``seq`` is copied for the pull index."""
+
+    __tablename__ = "assignments"
+
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id"), primary_key=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    acted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    ack_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+    __table_args__ = (Index("ix_assignments_partner_seq", "partner_id", "seq"),)

@@ -1,0 +1,67 @@
+"""Phone numbers: the strict E.164 check and the home carrier.
+
+The hub never rewrites a signed field, so a number must already be exactly
+what phonenumbers formats for a valid number; when it is not, the error
+names the form the partner probably meant (parsed with default region ID).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
+
+import phonenumbers
+from phonenumbers import carrier as pn_carrier
+
+from hub.problems import Problem
+
+DEFAULT_REGION = "ID"
+
+
+@dataclass(frozen=True)
+class NumberInfo:
+    e164: str
+    region: str | None
+    carrier: str | None
+
+    @property
+    def domestic(self) -> bool:
+        return self.region == DEFAULT_REGION
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.e164.encode("ascii")).hexdigest()
+
+
+def _suggestion(raw: str) -> str | None:
+    try:
+        parsed = phonenumbers.parse(raw, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+@lru_cache(maxsize=65536)
+def check_e164(raw: str) -> NumberInfo:
+    """The number's routing facts, or an ``invalid-number`` problem."""
+    suggestion = _suggestion(raw) if isinstance(raw, str) else None
+    hint = f" Did you mean {suggestion}?" if suggestion and suggestion != raw else ""
+    if not isinstance(raw, str) or not raw.startswith("+"):
+        raise Problem("invalid-number", f"{raw!r} is not in E.164 form (+<country><number>).{hint}", suggestion=suggestion)
+    try:
+        parsed = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException as exc:
+        raise Problem("invalid-number", f"{raw!r} is not a phone number: {exc}.{hint}", suggestion=suggestion) from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise Problem("invalid-number", f"{raw!r} is not a valid number for any region.{hint}", suggestion=suggestion)
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if e164 != raw:
+        raise Problem(
+            "invalid-number", f"{raw!r} is not exactly E.164; the hub never rewrites a signed field. Did you mean {e164}?",
+            suggestion=e164,
+        )
+    name = pn_carrier.name_for_number(parsed, "en") or None
+    return NumberInfo(e164=e164, region=phonenumbers.region_code_for_number(parsed), carrier=name)

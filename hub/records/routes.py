@@ -1,0 +1,107 @@
+"""HTTP endpoints of the records capability."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, jsonify
+
+from hub.api import query_model, read_json
+from hub.auth.protect import current_caller, require
+from hub.batch import read_batch
+from hub.db import db, utcnow
+from hub.openapi import operation
+from hub.problems import Problem
+from hub.records import ingest, views
+from hub.records.models import Record
+from hub.records.numbers import check_e164
+from hub.records.schemas import (
+    EXAMPLE_RECORD,
+    HashRange,
+    NumberView,
+    PullQuery,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    RecordDetail,
+)
+
+bp = Blueprint("records", __name__)
+
+HASH_PREFIX = re.compile(r"^[0-9a-f]{5}$")
+
+
+@bp.post("/v1/records")
+@require("records:write")
+@operation(
+    summary="Push signed records (1 to 1000); each item is judged on its own",
+    tag="records",
+    request=PushRequest,
+    responses={200: PushResponse},
+    request_example={"records": [EXAMPLE_RECORD]},
+    description="Answered 200 with one result per item, in order: accepted (with a hub-signed receipt), "
+    "duplicate (the original receipt) or rejected (with a problem object). Nothing of a rejected item is stored.",
+)
+def push() -> Response:
+    items = read_batch(read_json(), "records")
+    return jsonify({"results": ingest.push(current_caller(), items)})
+
+
+@bp.get("/v1/records")
+@require("records:read")
+@operation(
+    summary="Pull the records you may see, after a cursor",
+    tag="records",
+    query=PullQuery,
+    responses={200: PullResponse},
+    description="Ascending seq. Pull from after=0 until has_more is false, then continue from next_after: "
+    "every record visible to you arrives exactly once. The first pull marks your assignment delivered.",
+)
+def pull() -> Response:
+    q = query_model(PullQuery)
+    return jsonify(views.pull(current_caller(), q.after, q.limit))
+
+
+@bp.get("/v1/records/<record_id>")
+@require("records:read")
+@operation(summary="One record; its issuer and the ministry also see every assignment", tag="records", responses={200: RecordDetail})
+def get_record(record_id: str) -> Response:
+    caller = current_caller()
+    record = db.session.get(Record, record_id)
+    if record is None or not views.can_see(caller, record):
+        raise Problem("not-found", f"No record {record_id} that you may see.")
+    item = views.load_items(caller, Record.id == record.id, mark_delivered=False)[0]
+    if caller.is_ministry or record.issuer == caller.partner_id:
+        item["assignments"] = views.assignments_of(record)
+    return jsonify(item)
+
+
+@bp.get("/v1/numbers/<path:number>")
+@require("records:read")
+@operation(summary="A number's state: blocked while any block is in force", tag="numbers", responses={200: NumberView})
+def number(number: str) -> Response:
+    info = check_e164(number)
+    caller = current_caller()
+    return jsonify(
+        {
+            "number": info.e164,
+            "carrier": info.carrier,
+            "blocked": views.number_state(info.e164, utcnow()),
+            "records": views.visible_number_records(caller, info.e164),
+        }
+    )
+
+
+@bp.get("/v1/numbers/hash-range/<prefix>")
+@require("records:read")
+@operation(
+    summary="k-anonymous check: hashes of blocked numbers by a 5-hex prefix",
+    tag="numbers",
+    responses={200: HashRange},
+    description="prefix: the first 5 lowercase hex characters of SHA-256 of the E.164 number. "
+    "suffixes: the other 59 characters of every number blocked now whose hash starts so, sorted.",
+)
+def hash_range(prefix: str) -> Response:
+    if not HASH_PREFIX.match(prefix):
+        raise Problem("invalid-request", "The prefix is the first 5 lowercase hex characters of SHA-256 of an E.164 number.")
+    return jsonify({"prefix": prefix, "suffixes": views.blocked_suffixes(prefix, utcnow())})

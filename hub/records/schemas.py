@@ -1,0 +1,185 @@
+"""Records on the wire (PROTOCOL.md section 4), as pydantic models.
+
+These validate pushes and also generate the OpenAPI schemas, so the document
+cannot drift from what the hub enforces.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from hub.schemas import PartnerId, Sha256Hex, Signature, Strict, Timestamp, Uuid
+
+CATEGORIES = ("scam", "phishing", "impersonation", "account_takeover", "spam", "other")
+CHANNELS = ("voice", "sms", "messaging", "other")
+
+
+class Evidence(Strict):
+    """References and digests only: never a complainant's personal data."""
+
+    complaints: Annotated[int, Field(ge=0)]
+    digest: Sha256Hex = Field(default=None)  # type: ignore[assignment]
+    ref: Annotated[str, Field(max_length=200)] = Field(default=None)  # type: ignore[assignment]
+
+    @field_validator("digest", "ref", mode="before")
+    @classmethod
+    def _absent_not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("omit the member instead of sending null")
+        return value
+
+
+class RecordBody(Strict):
+    id: Uuid
+    issuer: PartnerId
+    number: Annotated[str, Field(min_length=1, max_length=32, examples=["+6281234567890"])]
+    action: Literal["block", "unblock"]
+    category: Literal["scam", "phishing", "impersonation", "account_takeover", "spam", "other"]
+    channels: Annotated[list[Literal["voice", "sms", "messaging", "other"]], Field(min_length=1, max_length=4)]
+    reason: Annotated[str, Field(min_length=1, max_length=1000)]
+    evidence: Evidence
+    confidence: Annotated[int, Field(ge=0, le=100)] = Field(default=None)  # type: ignore[assignment]
+    observed_at: Timestamp
+    issued_at: Timestamp
+    expires_at: Timestamp | None = None
+    supersedes: Uuid | None = None
+
+    @field_validator("channels")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("channels hold no duplicates")
+        return value
+
+    @field_validator("confidence", mode="before")
+    @classmethod
+    def _confidence_not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("omit confidence instead of sending null")
+        return value
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("reason must not be blank")
+        return value
+
+
+class SignedRecord(Strict):
+    record: RecordBody
+    signature: Signature
+
+
+EXAMPLE_RECORD: dict[str, Any] = {
+    "record": {
+        "id": "8d3f6c2e-6b1f-4f43-9a7e-0c8e2f1d9b10",
+        "issuer": "kominfo",
+        "number": "+6281234567890",
+        "action": "block",
+        "category": "scam",
+        "channels": ["voice", "sms", "messaging"],
+        "reason": "Impersonates a bank; 17 verified complaints",
+        "evidence": {"complaints": 17, "ref": "ADN-2026-000123"},
+        "confidence": 90,
+        "observed_at": "2026-11-27T08:00:00Z",
+        "issued_at": "2026-11-28T10:00:00Z",
+        "expires_at": "2027-11-28T00:00:00Z",
+        "supersedes": None,
+    },
+    "signature": {"alg": "Ed25519", "kid": "kominfo-2026-01", "value": "<86 base64url characters>"},
+}
+
+
+class PushRequest(BaseModel):
+    """1 to 1000 signed records; each is judged on its own.
+
+    (The outer shape is checked by hub.batch; this model documents it.)
+    """
+
+    records: Annotated[list[SignedRecord], Field(min_length=1, max_length=1000)]
+
+
+class Receipt(BaseModel):
+    object_id: str
+    kind: Literal["record", "ack"]
+    sha256: str
+    seq: int
+    log_index: int
+    received_at: str
+    hub: str
+
+
+class SignedReceipt(BaseModel):
+    receipt: Receipt
+    signature: dict[str, str]
+
+
+class ItemResult(BaseModel):
+    id: str | None
+    status: Literal["accepted", "duplicate", "rejected"]
+    receipt: SignedReceipt | None = None
+    error: dict[str, Any] | None = None
+
+
+class PushResponse(BaseModel):
+    """One result per item, in order."""
+
+    results: list[ItemResult]
+
+
+class AssignmentView(BaseModel):
+    status: Literal["pending", "delivered", "acted"]
+    assigned_at: str
+    delivered_at: str | None
+    acted_at: str | None
+
+
+class PullItem(BaseModel):
+    seq: int
+    record: dict[str, Any]
+    signature: dict[str, str]
+    receipt: SignedReceipt
+    assignment: AssignmentView | None
+
+
+class PullResponse(BaseModel):
+    """Records with seq > after, ascending; continue from next_after."""
+
+    items: list[PullItem]
+    next_after: int
+    has_more: bool
+
+
+class PullQuery(BaseModel):
+    after: Annotated[int, Field(ge=0, description="the last seq already seen (0 to start)")] = 0
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100
+
+
+class AssignmentDetail(AssignmentView):
+    partner: str
+    ack: dict[str, Any] | None
+
+
+class RecordDetail(PullItem):
+    """A record as its reader may see it; issuer and ministry also see assignments."""
+
+    assignments: list[AssignmentDetail] | None = None
+
+
+class NumberView(BaseModel):
+    """A number's state, from the index: blocked while any block is in force."""
+
+    number: str
+    carrier: str | None
+    blocked: bool
+    records: list[PullItem]
+
+
+class HashRange(BaseModel):
+    """k-anonymous check: the rest of the hashes of numbers blocked now."""
+
+    prefix: str
+    suffixes: list[str]

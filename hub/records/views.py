@@ -1,0 +1,157 @@
+"""Reading records back: the pull cursor, single look-ups, numbers.
+
+Pulls are two index range scans, ``assignments(partner_id, seq)`` and
+``records(issuer, seq)``, each cut at ``limit``; they never lock. Because
+writers commit in seq order (hub.ledger.log.reserve), a reader that has seen
+seq N has seen everything below N, which is what makes the cursor exact.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from hub.auth.protect import Caller
+from hub.db import db, utcnow
+from hub.ledger.models import LogEntry
+from hub.ledger.receipts import receipt
+from hub.records.models import Assignment, Record
+from hub.signing import HubSigner, signer
+from keys.timefmt import format_ts
+
+
+def _ts(value: datetime | None) -> str | None:
+    return format_ts(value) if value is not None else None
+
+
+def assignment_view(a: Assignment | None) -> dict[str, Any] | None:
+    if a is None:
+        return None
+    return {
+        "status": a.status,
+        "assigned_at": format_ts(a.assigned_at),
+        "delivered_at": _ts(a.delivered_at),
+        "acted_at": _ts(a.acted_at),
+    }
+
+
+def visible_seqs(caller: Caller, after: int, limit: int) -> list[int]:
+    if caller.is_ministry:
+        return list(
+            db.session.scalars(select(Record.seq).where(Record.seq > after).order_by(Record.seq).limit(limit))
+        )
+    assigned = db.session.scalars(
+        select(Assignment.seq)
+        .where(Assignment.partner_id == caller.partner_id, Assignment.seq > after)
+        .order_by(Assignment.seq)
+        .limit(limit)
+    )
+    own = db.session.scalars(
+        select(Record.seq).where(Record.issuer == caller.partner_id, Record.seq > after).order_by(Record.seq).limit(limit)
+    )
+    return sorted(set(assigned) | set(own))[:limit]
+
+
+def can_see(caller: Caller, record: Record) -> bool:
+    if caller.is_ministry or record.issuer == caller.partner_id:
+        return True
+    return db.session.get(Assignment, (record.id, caller.partner_id)) is not None
+
+
+def load_items(caller: Caller, where: Any, mark_delivered: bool) -> list[dict[str, Any]]:
+    """Pull-format items of the records matching ``where``, ascending seq."""
+    rows = db.session.execute(
+        select(Record, LogEntry.data).join(LogEntry, LogEntry.idx == Record.log_index).where(where).order_by(Record.seq)
+    ).all()
+    if not rows:
+        return []
+    ids = [r.id for r, _ in rows]
+    mine = {
+        a.record_id: a
+        for a in db.session.scalars(
+            select(Assignment).where(Assignment.partner_id == caller.partner_id, Assignment.record_id.in_(ids))
+        )
+    }
+    if mark_delivered:
+        fresh = [rid for rid, a in mine.items() if a.status == "pending"]
+        if fresh:
+            now = utcnow()
+            db.session.execute(
+                update(Assignment)
+                .where(Assignment.partner_id == caller.partner_id, Assignment.record_id.in_(fresh), Assignment.status == "pending")
+                .values(status="delivered", delivered_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            db.session.commit()
+            for rid in fresh:
+                mine[rid].status, mine[rid].delivered_at = "delivered", now
+    current = signer()
+    return [_item(record, data, mine.get(record.id), current) for record, data in rows]
+
+
+def _item(record: Record, data: str, mine: Assignment | None, by: HubSigner) -> dict[str, Any]:
+    signed = json.loads(data)
+    return {
+        "seq": record.seq,
+        "record": signed["record"],
+        "signature": signed["signature"],
+        "receipt": receipt("record", record.id, record.sha256, record.log_index, record.received_at, by),
+        "assignment": assignment_view(mine),
+    }
+
+
+def pull(caller: Caller, after: int, limit: int) -> dict[str, Any]:
+    seqs = visible_seqs(caller, after, limit + 1)
+    has_more = len(seqs) > limit
+    seqs = seqs[:limit]
+    items = load_items(caller, Record.seq.in_(seqs), mark_delivered=True) if seqs else []
+    return {"items": items, "next_after": items[-1]["seq"] if items else after, "has_more": has_more}
+
+
+def assignments_of(record: Record) -> list[dict[str, Any]]:
+    """Every assignment of a record with its ack (issuer and ministry only)."""
+    from hub.acks.lookup import acks_by_id
+
+    rows = db.session.scalars(select(Assignment).where(Assignment.record_id == record.id).order_by(Assignment.partner_id)).all()
+    acks = acks_by_id([a.ack_id for a in rows if a.ack_id])
+    out = []
+    for a in rows:
+        view = assignment_view(a) or {}
+        out.append({"partner": a.partner_id, **view, "ack": acks.get(a.ack_id) if a.ack_id else None})
+    return out
+
+
+def number_state(number: str, now: datetime) -> bool:
+    """True while any block for the number is in force."""
+    found = db.session.scalar(
+        select(Record.id)
+        .where(Record.number == number, Record.action == "block", Record.lifted_by.is_(None), Record.in_force_until > now)
+        .limit(1)
+    )
+    return found is not None
+
+
+def visible_number_records(caller: Caller, number: str) -> list[dict[str, Any]]:
+    if caller.is_ministry:
+        where = Record.number == number
+    else:
+        assigned = select(Assignment.record_id).where(Assignment.partner_id == caller.partner_id)
+        where = (Record.number == number) & ((Record.issuer == caller.partner_id) | Record.id.in_(assigned))
+    return load_items(caller, where, mark_delivered=False)
+
+
+def blocked_suffixes(prefix: str, now: datetime) -> list[str]:
+    hashes = db.session.scalars(
+        select(Record.number_sha256)
+        .where(
+            Record.number_prefix == prefix,
+            Record.action == "block",
+            Record.lifted_by.is_(None),
+            Record.in_force_until > now,
+        )
+        .distinct()
+    )
+    return sorted(h[5:] for h in hashes)
