@@ -81,6 +81,7 @@ def _overrides(hub_env: dict[str, str]) -> dict[str, Any]:
         "SCHEDULER_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "LOG_LEVEL": "WARNING",
+        "SECRET_HASH_FAST": True,
     }
 
 

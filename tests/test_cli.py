@@ -46,6 +46,18 @@ def test_secret_is_stored_only_as_a_slow_hash(app, run):
         assert row.secret_hash.startswith("$argon2id$")
 
 
+def test_production_secret_hash_parameters_are_slow(make_app):
+    app = make_app(SECRET_HASH_FAST=False)
+    res = app.test_cli_runner().invoke(args=["partner", "add", "xl", "--kind", "operator", "--name", "XL", "--json"])
+    from hub.auth.models import OAuthClient
+    from hub.db import db
+
+    with app.app_context():
+        row = db.session.get(OAuthClient, json.loads(res.output)["client_id"])
+        params = dict(p.split("=") for p in row.secret_hash.split("$")[3].split(","))
+    assert int(params["m"]) >= 65536 and int(params["t"]) >= 3
+
+
 def test_partner_add_text_output_and_list(run):
     res = run("partner", "add", "whatsapp", "--kind", "ott", "--name", "WhatsApp")
     assert res.exit_code == 0

@@ -6,8 +6,11 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 
 _hasher = PasswordHasher()
+#: For test suites only (config SECRET_HASH_FAST): the same Argon2id, cheap parameters.
+_fast_hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 def new_client_id() -> str:
@@ -19,7 +22,8 @@ def new_client_secret() -> str:
 
 
 def hash_secret(secret: str) -> str:
-    return _hasher.hash(secret)
+    fast = current_app.config.get("SECRET_HASH_FAST", False)
+    return (_fast_hasher if fast else _hasher).hash(secret)
 
 
 def check_secret(secret_hash: str, candidate: str) -> bool:
