@@ -51,6 +51,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_oauth(app)
 
     from hub import health, openapi
+    from hub.acks import routes as acks_routes
     from hub.auth import routes as auth_routes
     from hub.ledger import routes as ledger_routes
     from hub.records import routes as records_routes
@@ -62,6 +63,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth_routes.bp)
     app.register_blueprint(records_routes.bp)
     app.register_blueprint(ledger_routes.bp)
+    app.register_blueprint(acks_routes.bp)
 
     from hub.cli import register_cli
 

@@ -1,4 +1,4 @@
-"""The outer shape of a batch push (records, acks), shared by both.
+"""Batch pushes (records, acks): the outer shape and the judging pipeline.
 
 A bad batch (not an object, a member other than the one expected, 0 or
 over 1000 items, two identical items) is a 400 for the whole request; a bad
@@ -7,13 +7,24 @@ item inside a good batch is judged on its own and never spoils the others.
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
+from sqlalchemy.exc import IntegrityError
+
+from hub.db import db, utcnow
+from hub.ledger.receipts import receipt
 from hub.problems import Problem
-from keys.jcs import canonicalize
+from hub.signing import signer
 from keys.errors import CanonicalizationError
+from keys.jcs import canonicalize
+
+log = logging.getLogger(__name__)
 
 MAX_BATCH = 1000
+MAX_TX_ATTEMPTS = 3
 
 
 def read_batch(body: Any, member: str) -> list[Any]:
@@ -38,3 +49,109 @@ def read_batch(body: Any, member: str) -> list[Any]:
             )
         seen[key] = i
     return items
+
+
+@dataclass
+class Stored:
+    """What a receipt is made of: every member comes from the accepted row."""
+
+    id: str
+    sha256: str
+    log_index: int
+    received_at: datetime
+
+
+@dataclass
+class Outcome:
+    status: str  # accepted | duplicate | rejected
+    id: str | None
+    error: Problem | None = None
+    stored: Stored | None = None
+
+
+class Candidate(Protocol):
+    index: int
+
+    @property
+    def id(self) -> str: ...
+
+
+C = TypeVar("C", bound=Candidate)
+
+
+class Judge(Protocol[C]):
+    """The three stages of a batch push, supplied per kind (records, acks)."""
+
+    kind: str
+
+    def alone(self, index: int, item: Any) -> C:
+        """Checks needing no database; raises Problem."""
+        ...
+
+    def with_database(self, candidates: list[C], outcomes: list[Outcome | None]) -> list[C]:
+        """Reads only: sets duplicate/rejected outcomes, returns what to store."""
+        ...
+
+    def store(self, accepted: list[C], received_at: datetime) -> list[Stored]:
+        """Inside the write transaction (not committed here), aligned with ``accepted``."""
+        ...
+
+
+def item_id(item: Any, kind: str) -> str | None:
+    if isinstance(item, dict) and isinstance(item.get(kind), dict):
+        value = item[kind].get("id")
+        return value if isinstance(value, str) else None
+    return None
+
+
+def run(judge: Judge[C], items: list[Any]) -> list[dict[str, Any]]:
+    """Judge every item; store the accepted ones in one transaction; sign receipts.
+
+    A concurrent push may store one of our ids (or act on the same
+    assignment) between our reads and our write; the database's unique
+    constraints catch it, and the batch is judged again against what is
+    there now, so each item still gets exactly one honest answer.
+    """
+    outcomes: list[Outcome | None] = [None] * len(items)
+    candidates: list[C] = []
+    for i, item in enumerate(items):
+        try:
+            candidates.append(judge.alone(i, item))
+        except Problem as problem:
+            outcomes[i] = Outcome("rejected", item_id(item, judge.kind), problem)
+
+    pending = candidates
+    for attempt in range(MAX_TX_ATTEMPTS):
+        accepted = judge.with_database(pending, outcomes)
+        db.session.commit()  # end the read transaction: the write one must be short and fresh
+        if not accepted:
+            break
+        try:
+            stored = judge.store(accepted, utcnow())
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            log.info("%s push raced a concurrent push; judging again (attempt %d)", judge.kind, attempt + 1)
+            pending = accepted
+            for c in accepted:
+                outcomes[c.index] = None
+            continue
+        for c, row in zip(accepted, stored):
+            outcomes[c.index] = Outcome("accepted", c.id, stored=row)
+        break
+    else:
+        raise Problem("conflict", "The batch kept colliding with concurrent pushes; send it again.")
+
+    current = signer()
+    results: list[dict[str, Any]] = []
+    for outcome in outcomes:
+        if outcome is None:
+            raise RuntimeError("an item was left unjudged")
+        out: dict[str, Any] = {"id": outcome.id, "status": outcome.status}
+        if outcome.error is not None:
+            out["error"] = outcome.error.as_dict()
+        if outcome.stored is not None:
+            s = outcome.stored
+            out["receipt"] = receipt(judge.kind, s.id, s.sha256, s.log_index, s.received_at, current)
+        results.append(out)
+    return results

@@ -40,6 +40,11 @@ class World:
         assert result["status"] == "accepted", result
         return env
 
+    def ack(self, who: PartnerCreds, *envelopes: Any) -> list[dict[str, Any]]:
+        resp = self.client.post("/v1/acks", json={"acks": list(envelopes)}, headers=self.auth(who))
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        return resp.get_json()["results"]
+
     def pull_all(self, who: PartnerCreds, limit: int = 1000) -> list[dict[str, Any]]:
         items, after = [], 0
         while True:

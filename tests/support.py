@@ -86,6 +86,41 @@ def record_body(issuer: str, number: str, **overrides: Any) -> dict[str, Any]:
     return body
 
 
+def ack_body(partner: str, record_id: str, outcome: str = "blocked", reason: str | None = None, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "record_id": record_id,
+        "partner": partner,
+        "outcome": outcome,
+        "reason": reason,
+        "acted_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    body.update(overrides)
+    return body
+
+
+def _now_ms() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def attestation_body(partner: str, numbers: list[str], as_of: str | None = None, **overrides: Any) -> dict[str, Any]:
+    """An attestation over ``numbers`` as PROTOCOL.md section 6 defines the hash."""
+    import hashlib
+
+    ordered = sorted(set(numbers))
+    body: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "partner": partner,
+        "as_of": as_of or _now_ms(),
+        "blocked_count": len(ordered),
+        "blocked_set_sha256": hashlib.sha256("\n".join(ordered).encode()).hexdigest(),
+    }
+    body.update(overrides)
+    return body
+
+
 def bearer(tok: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {tok}"}
 

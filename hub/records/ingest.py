@@ -10,7 +10,6 @@ is committed before the answer is sent.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,27 +18,25 @@ from flask import current_app
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from hub.acks.anomalies import Anomaly, rereports
 from hub.api import describe, validation_errors
 from hub.auth.protect import Caller
+from hub.batch import Outcome, Stored, run
 from hub.db import db, utcnow
 from hub.ledger import log
-from hub.ledger.receipts import receipt, seq_for
+from hub.ledger.receipts import seq_for
 from hub.partner_keys import KeyRing
 from hub.problems import Problem
 from hub.records.models import Assignment, Record
 from hub.records.numbers import NumberInfo, check_e164
 from hub.records.routing import RoutingTable
 from hub.records.schemas import SignedRecord
-from hub.signing import signer
 from keys.errors import CanonicalizationError
 from keys.jcs import canonicalize, sha256_hex
 from keys.timefmt import parse_ts
 from pydantic import ValidationError
 
-log_ = logging.getLogger(__name__)
-
 CLOCK_SKEW = timedelta(minutes=5)
-MAX_TX_ATTEMPTS = 3
 
 
 @dataclass
@@ -60,13 +57,6 @@ class Candidate:
     @property
     def id(self) -> str:
         return str(self.body["id"])
-
-
-def _item_id(item: Any) -> str | None:
-    if isinstance(item, dict) and isinstance(item.get("record"), dict):
-        rid = item["record"].get("id")
-        return rid if isinstance(rid, str) else None
-    return None
 
 
 def _lifetime(category: str) -> timedelta:
@@ -114,107 +104,76 @@ def _judge_alone(index: int, item: Any, caller: Caller, now: datetime) -> Candid
     return Candidate(index, item, body, sig["kid"], info, sha256_hex(record_bytes), leaf, issued_at, in_force_until)
 
 
-@dataclass
-class Outcome:
-    status: str
-    id: str | None
-    error: Problem | None = None
-    row: dict[str, Any] | None = None  # seq source for the receipt: sha256, log_index, received_at
+class RecordJudge:
+    """The record-specific stages of hub.batch.run."""
 
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": self.id, "status": self.status}
-        if self.error is not None:
-            out["error"] = self.error.as_dict()
-        return out
+    kind = "record"
+
+    def __init__(self, caller: Caller) -> None:
+        self.caller = caller
+        self.now = utcnow()
+        self.anomalies: list[dict[str, Any]] = []
+
+    def alone(self, index: int, item: Any) -> Candidate:
+        return _judge_alone(index, item, self.caller, self.now)
+
+    def with_database(self, candidates: list[Candidate], outcomes: list[Outcome | None]) -> list[Candidate]:
+        """Duplicates, keys, signatures, unblock rules and routing; reads only."""
+        if not candidates:
+            return []
+        caller = self.caller
+        ids = {c.id for c in candidates}
+        existing = {row.id: row for row in db.session.scalars(select(Record).where(Record.id.in_(ids)))}
+        keyring = KeyRing.load(caller.partner_id)
+        superseded_ids = {c.body["supersedes"] for c in candidates if c.body["action"] == "unblock"}
+        blocks = (
+            {row.id: row for row in db.session.scalars(select(Record).where(Record.id.in_(superseded_ids)))}
+            if superseded_ids
+            else {}
+        )
+        block_assignees: dict[str, set[str]] = {}
+        if blocks:
+            for rid, pid in db.session.execute(
+                select(Assignment.record_id, Assignment.partner_id).where(Assignment.record_id.in_(list(blocks)))
+            ):
+                block_assignees.setdefault(rid, set()).add(pid)
+        routing = RoutingTable.load()
+
+        accepted: list[Candidate] = []
+        batch: dict[str, Candidate] = {}
+        lifted_in_batch: set[str] = set()
+        for c in candidates:
+            try:
+                prior = existing.get(c.id)
+                if prior is not None:
+                    if prior.sha256 == c.sha256:
+                        outcomes[c.index] = Outcome(
+                            "duplicate", c.id, stored=Stored(prior.id, prior.sha256, prior.log_index, prior.received_at)
+                        )
+                        continue
+                    raise Problem("conflict", f"Record {c.id} was accepted before with other content.")
+                if c.id in batch:
+                    raise Problem("conflict", f"Record {c.id} appears earlier in this batch with other content.")
+                keyring.verify(c.kid, c.envelope, "record")
+                if c.body["action"] == "block":
+                    c.assignees = routing.for_block(c.info)
+                else:
+                    c.assignees = _check_unblock(c, caller, blocks, batch, block_assignees, lifted_in_batch)
+                    lifted_in_batch.add(c.body["supersedes"])
+            except Problem as problem:
+                outcomes[c.index] = Outcome("rejected", c.id, problem)
+                continue
+            batch[c.id] = c
+            accepted.append(c)
+        self.anomalies = rereports([c for c in accepted if c.body["action"] == "block"], routing, self.now)
+        return accepted
+
+    def store(self, accepted: list[Candidate], received_at: datetime) -> list[Stored]:
+        return _store(accepted, received_at, self.anomalies)
 
 
 def push(caller: Caller, items: list[Any]) -> list[dict[str, Any]]:
-    now = utcnow()
-    outcomes: list[Outcome | None] = [None] * len(items)
-    candidates: list[Candidate] = []
-    for i, item in enumerate(items):
-        try:
-            candidates.append(_judge_alone(i, item, caller, now))
-        except Problem as problem:
-            outcomes[i] = Outcome("rejected", _item_id(item), problem)
-
-    for attempt in range(MAX_TX_ATTEMPTS):
-        pending = [c for c in candidates if outcomes[c.index] is None or outcomes[c.index].status == "retry"]  # type: ignore[union-attr]
-        for c in pending:
-            outcomes[c.index] = None
-        accepted = _judge_with_database(caller, pending, outcomes)
-        try:
-            _commit(accepted, outcomes)
-            break
-        except IntegrityError:
-            # Another push stored one of these ids (or lifted the same block) since
-            # we looked: judge the batch again against what is there now.
-            db.session.rollback()
-            log_.info("push raced a concurrent push; judging again (attempt %d)", attempt + 1)
-            for c in accepted:
-                outcomes[c.index] = Outcome("retry", c.id)
-    else:
-        raise Problem("conflict", "The batch kept colliding with concurrent pushes; send it again.", status=409)
-
-    current = signer()
-    results = []
-    for outcome in outcomes:
-        if outcome is None:
-            raise RuntimeError("an item was left unjudged")
-        out = outcome.as_dict()
-        if outcome.row is not None:
-            r = outcome.row
-            out["receipt"] = receipt("record", r["id"], r["sha256"], r["log_index"], r["received_at"], current)
-        results.append(out)
-    return results
-
-
-def _judge_with_database(caller: Caller, candidates: list[Candidate], outcomes: list[Outcome | None]) -> list[Candidate]:
-    """Duplicates, keys, signatures, unblock rules and routing; reads only."""
-    if not candidates:
-        return []
-    ids = {c.id for c in candidates}
-    existing = {
-        row.id: row
-        for row in db.session.scalars(select(Record).where(Record.id.in_(ids)))
-    }
-    keyring = KeyRing.load(caller.partner_id)
-    superseded_ids = {c.body["supersedes"] for c in candidates if c.body["action"] == "unblock"}
-    blocks = {row.id: row for row in db.session.scalars(select(Record).where(Record.id.in_(superseded_ids)))} if superseded_ids else {}
-    block_assignees: dict[str, set[str]] = {}
-    if blocks:
-        for rid, pid in db.session.execute(
-            select(Assignment.record_id, Assignment.partner_id).where(Assignment.record_id.in_(list(blocks)))
-        ):
-            block_assignees.setdefault(rid, set()).add(pid)
-    routing = RoutingTable.load()
-
-    accepted: list[Candidate] = []
-    batch: dict[str, Candidate] = {}
-    lifted_in_batch: set[str] = set()
-    for c in candidates:
-        try:
-            prior = existing.get(c.id)
-            if prior is not None:
-                if prior.sha256 == c.sha256:
-                    outcomes[c.index] = Outcome("duplicate", c.id, row=_row_of(prior))
-                    continue
-                raise Problem("conflict", f"Record {c.id} was accepted before with other content.")
-            if c.id in batch:
-                raise Problem("conflict", f"Record {c.id} appears earlier in this batch with other content.")
-            keyring.verify(c.kid, c.envelope, "record")
-            if c.body["action"] == "block":
-                c.assignees = routing.for_block(c.info)
-            else:
-                c.assignees = _check_unblock(c, caller, blocks, batch, block_assignees, lifted_in_batch)
-                lifted_in_batch.add(c.body["supersedes"])
-        except Problem as problem:
-            outcomes[c.index] = Outcome("rejected", c.id, problem)
-            continue
-        batch[c.id] = c
-        accepted.append(c)
-    db.session.commit()  # end the read transaction: the write one must be short and fresh
-    return accepted
+    return run(RecordJudge(caller), items)
 
 
 def _check_unblock(
@@ -247,15 +206,8 @@ def _check_unblock(
     return set(assignees)
 
 
-def _row_of(rec: Record) -> dict[str, Any]:
-    return {"id": rec.id, "sha256": rec.sha256, "log_index": rec.log_index, "received_at": rec.received_at}
-
-
-def _commit(accepted: list[Candidate], outcomes: list[Outcome | None]) -> None:
-    """The one short write transaction of a push."""
-    if not accepted:
-        return
-    received_at = utcnow()
+def _store(accepted: list[Candidate], received_at: datetime, anomalies: list[dict[str, Any]]) -> list[Stored]:
+    """The one short write transaction of a push (committed by hub.batch.run)."""
     session = db.session
     start = log.reserve(session, len(accepted))
     record_rows, assignment_rows, entries, lifts = [], [], [], []
@@ -287,7 +239,7 @@ def _commit(accepted: list[Candidate], outcomes: list[Outcome | None]) -> None:
         ).rowcount
         if changed != 1:
             raise IntegrityError("lift", {}, Exception(f"block {block_id} already lifted"))
+    if anomalies:
+        session.execute(insert(Anomaly), [{**a, "created_at": received_at} for a in anomalies])
     log.append(session, start, entries, received_at)
-    session.commit()
-    for row, c in zip(record_rows, accepted):
-        outcomes[c.index] = Outcome("accepted", c.id, row={k: row[k] for k in ("id", "sha256", "log_index", "received_at")})
+    return [Stored(r["id"], r["sha256"], r["log_index"], received_at) for r in record_rows]
