@@ -49,6 +49,7 @@ def from_environment() -> dict[str, Any]:
         "RATELIMIT_DEFAULT": os.environ.get("RATELIMIT_DEFAULT", "1200 per minute"),
         "RATELIMIT_TOKEN": os.environ.get("RATELIMIT_TOKEN", "60 per minute"),
         "CATEGORY_LIFETIME_DAYS": category_days,
+        "REPORT_CATCHUP_DAYS": _int("REPORT_CATCHUP_DAYS", 7),
         "SCHEDULER_ENABLED": os.environ.get("SCHEDULER_ENABLED", "1") not in ("0", "false", "no"),
         "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),

@@ -55,6 +55,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from hub.auth import routes as auth_routes
     from hub.ledger import routes as ledger_routes
     from hub.records import routes as records_routes
+    from hub.reports import routes as reports_routes
 
     limiter.exempt(health.bp)
     limiter.exempt(openapi.bp)
@@ -64,6 +65,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(records_routes.bp)
     app.register_blueprint(ledger_routes.bp)
     app.register_blueprint(acks_routes.bp)
+    app.register_blueprint(reports_routes.bp)
 
     from hub.cli import register_cli
 

@@ -34,6 +34,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 partner_cli = AppGroup("partner", help="Register partners and manage their keys.")
 keys_cli = AppGroup("keys", help="The hub's own signing keys.")
+report_cli = AppGroup("report", help="Reconciliation reports.")
 
 
 def _db_errors(fn: F) -> F:
@@ -184,6 +185,31 @@ def keys_rotate() -> None:
     click.echo(f"new hub signing key {row.kid}; older keys remain in /.well-known/jwks.json")
 
 
+@report_cli.command("run")
+@click.option("--kind", type=click.Choice(["daily", "monthly"]), required=True)
+@click.option("--period", required=True, help="YYYY-MM-DD (daily) or YYYY-MM (monthly), a Jakarta date.")
+@click.option("--json", "as_json", is_flag=True, help="Print the signed report.")
+@_db_errors
+def report_run(kind: str, period: str, as_json: bool) -> None:
+    """Make the report of a past period, once: running it again prints the same report."""
+    from hub.reports import service
+    from hub.reports.periods import parse_period
+
+    try:
+        p = parse_period(kind, period)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    if p.end > utcnow():
+        raise click.ClickException(f"the {kind} period {period} has not ended yet (it ends {format_ts(p.end)})")
+    row, created = service.ensure(p)
+    if as_json:
+        click.echo(json.dumps(service.envelope(row)))
+        return
+    state = "made" if created else "already existed"
+    click.echo(f"{kind} report {row.id} for {period} {state} ({format_ts(p.start)} to {format_ts(p.end)})")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(partner_cli)
     app.cli.add_command(keys_cli)
+    app.cli.add_command(report_cli)

@@ -138,10 +138,10 @@ def free_port() -> int:
 class LiveHub:
     """A real hub process (gunicorn) on a free port, sharing the test database."""
 
-    def __init__(self, env: dict[str, str], workers: int = 1, threads: int = 4) -> None:
+    def __init__(self, env: dict[str, str], workers: int = 1, threads: int = 4, scheduler: bool = False) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        full_env = {**os.environ, **env, "SCHEDULER_ENABLED": "0", "PYTHONPATH": str(ROOT)}
+        full_env = {**os.environ, **env, "SCHEDULER_ENABLED": "1" if scheduler else "0", "PYTHONPATH": str(ROOT)}
         self.log = open(Path(env.get("TANGKAL_INSTANCE", "/tmp")) / f"hub-{self.port}.log", "w")
         self.proc = subprocess.Popen(
             [

@@ -1,0 +1,1 @@
+"""Reconciliation reports for the ministry (PROTOCOL.md section 8)."""

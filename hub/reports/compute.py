@@ -1,0 +1,247 @@
+"""The numbers of a reconciliation report, computed by the database.
+
+Every figure is a GROUP BY over indexed columns; the only rows that reach
+Python are one per partner, plus the first 1,000 overdue items. Medians and
+p95s use window functions (nearest rank), which SQLite and PostgreSQL both
+have, so a day of a million assignments costs the same memory as a day of ten.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Float, and_, case, cast, func, literal, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from hub.acks.anomalies import Anomaly
+from hub.acks.models import Attestation
+from hub.auth.models import Partner
+from hub.db import db
+from hub.ledger import log
+from hub.records.models import Assignment, Record
+from hub.reports.periods import Period
+from keys.timefmt import format_ts
+
+OUTCOMES = ("blocked", "unblocked", "rejected", "not_applicable")
+OVERDUE_LISTED = 1000
+
+
+def _hours(start: Any, end: Any) -> ColumnElement[float]:
+    """Hours from ``start`` to ``end`` as the current database computes them."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", end - start) / 3600.0
+    return (func.julianday(end) - func.julianday(start)) * 24.0
+
+
+def _in(column: Any, p: Period) -> ColumnElement[bool]:
+    return and_(column >= p.start, column < p.end)
+
+
+def _by_partner(query: Any) -> dict[str, Any]:
+    return {row[0]: row[1] for row in db.session.execute(query)}
+
+
+def _percentiles(p: Period) -> dict[str, tuple[float, float]]:
+    """Nearest-rank median and p95 hours to act, over the period's acts, per partner."""
+    hours = _hours(Assignment.assigned_at, Assignment.acted_at).label("h")
+    ranked = (
+        select(
+            Assignment.partner_id.label("pid"),
+            hours,
+            func.row_number().over(partition_by=Assignment.partner_id, order_by=hours).label("rn"),
+            func.count().over(partition_by=Assignment.partner_id).label("n"),
+        )
+        .where(_in(Assignment.acted_at, p))
+        .subquery()
+    )
+    # ceil(q * n) in integer arithmetic (// is floor division in SQLAlchemy 2).
+    median_rank = (ranked.c.n + 1) // 2
+    p95_rank = (ranked.c.n * 95 + 99) // 100
+    rows = db.session.execute(
+        select(ranked.c.pid, ranked.c.h, ranked.c.rn == median_rank, ranked.c.rn == p95_rank).where(
+            or_(ranked.c.rn == median_rank, ranked.c.rn == p95_rank)
+        )
+    )
+    out: dict[str, list[float]] = {}
+    for pid, h, is_median, is_p95 in rows:
+        slot = out.setdefault(pid, [0.0, 0.0])
+        if is_median:
+            slot[0] = round(float(h), 3)
+        if is_p95:
+            slot[1] = round(float(h), 3)
+    return {pid: (m, q) for pid, (m, q) in out.items()}
+
+
+def _latest_attestations(end: datetime) -> dict[str, dict[str, Any]]:
+    ranked = (
+        select(
+            Attestation.partner_id,
+            Attestation.as_of,
+            Attestation.match,
+            func.row_number()
+            .over(partition_by=Attestation.partner_id, order_by=(Attestation.as_of.desc(), Attestation.received_at.desc()))
+            .label("rn"),
+        )
+        .where(Attestation.as_of < end)
+        .subquery()
+    )
+    rows = db.session.execute(select(ranked.c.partner_id, ranked.c.as_of, ranked.c.match).where(ranked.c.rn == 1))
+    return {pid: {"as_of": format_ts(as_of), "match": bool(match)} for pid, as_of, match in rows}
+
+
+def partner_rows(p: Period, sla_hours: int) -> list[dict[str, Any]]:
+    sla = timedelta(hours=sla_hours)
+    issued = _by_partner(select(Record.issuer, func.count()).where(_in(Record.received_at, p)).group_by(Record.issuer))
+    assigned = _by_partner(
+        select(Assignment.partner_id, func.count()).where(_in(Assignment.assigned_at, p)).group_by(Assignment.partner_id)
+    )
+    delivered = _by_partner(
+        select(Assignment.partner_id, func.count()).where(_in(Assignment.delivered_at, p)).group_by(Assignment.partner_id)
+    )
+    acted: dict[str, dict[str, int]] = {}
+    for pid, outcome, n in db.session.execute(
+        select(Assignment.partner_id, Assignment.outcome, func.count())
+        .where(_in(Assignment.acted_at, p))
+        .group_by(Assignment.partner_id, Assignment.outcome)
+    ):
+        acted.setdefault(pid, {})[outcome] = n
+    open_at_end = and_(Assignment.assigned_at < p.end, or_(Assignment.acted_at.is_(None), Assignment.acted_at >= p.end))
+    pending = _by_partner(select(Assignment.partner_id, func.count()).where(open_at_end).group_by(Assignment.partner_id))
+    overdue = _by_partner(
+        select(Assignment.partner_id, func.count())
+        .where(open_at_end, Assignment.assigned_at < p.end - sla)
+        .group_by(Assignment.partner_id)
+    )
+    in_sla = case(
+        (and_(Assignment.acted_at.is_not(None), _hours(Assignment.assigned_at, Assignment.acted_at) <= literal(float(sla_hours))), 1),
+        else_=0,
+    )
+    within: dict[str, tuple[int, int]] = {
+        pid: (int(total), int(ok or 0))
+        for pid, total, ok in db.session.execute(
+            select(Assignment.partner_id, func.count(), func.sum(cast(in_sla, Float)))
+            .where(_in(Assignment.assigned_at, p))
+            .group_by(Assignment.partner_id)
+        )
+    }
+    percentiles = _percentiles(p)
+    attestations = _latest_attestations(p.end)
+
+    rows = []
+    for partner in db.session.scalars(select(Partner).order_by(Partner.id)):
+        pid = partner.id
+        total, ok = within.get(pid, (0, 0))
+        median, p95 = percentiles.get(pid, (None, None))
+        rows.append(
+            {
+                "partner": pid,
+                "kind": partner.kind,
+                "issued": int(issued.get(pid, 0)),
+                "assigned": int(assigned.get(pid, 0)),
+                "delivered": int(delivered.get(pid, 0)),
+                "acted": {o: int(acted.get(pid, {}).get(o, 0)) for o in OUTCOMES},
+                "pending": int(pending.get(pid, 0)),
+                "overdue": int(overdue.get(pid, 0)),
+                "within_sla_share": round(ok / total, 4) if total else None,
+                "median_hours_to_act": median,
+                "p95_hours_to_act": p95,
+                "attestation": attestations.get(pid),
+            }
+        )
+    return rows
+
+
+def overdue_items(p: Period, sla_hours: int) -> dict[str, Any]:
+    sla = timedelta(hours=sla_hours)
+    where = and_(
+        Assignment.assigned_at < p.end - sla,
+        or_(Assignment.acted_at.is_(None), Assignment.acted_at >= p.end),
+    )
+    count = db.session.scalar(select(func.count()).select_from(Assignment).where(where)) or 0
+    rows = db.session.execute(
+        select(Assignment.record_id, Assignment.partner_id, Assignment.assigned_at, Assignment.status, Record.number, Record.action)
+        .join(Record, Record.id == Assignment.record_id)
+        .where(where)
+        .order_by(Assignment.assigned_at, Assignment.record_id, Assignment.partner_id)
+        .limit(OVERDUE_LISTED)
+    )
+    items = [
+        {
+            "record_id": rid,
+            "partner": pid,
+            "number": number,
+            "action": action,
+            "assigned_at": format_ts(assigned_at),
+            "due_at": format_ts(assigned_at + sla),
+            "status_at_end": "delivered" if status != "pending" else "pending",
+        }
+        for rid, pid, assigned_at, status, number, action in rows
+    ]
+    return {"count": int(count), "items": items}
+
+
+def anomalies(p: Period) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for a in db.session.scalars(select(Anomaly).where(_in(Anomaly.created_at, p)).order_by(Anomaly.created_at, Anomaly.id)):
+        out.append(
+            {
+                "kind": a.kind,
+                "at": format_ts(a.created_at),
+                "partner": a.partner_id,
+                "number": a.number,
+                "record_id": a.record_id,
+                "related_record_id": a.related_record_id,
+                "detail": f"{a.number} was reported again while {a.partner_id}'s block (acked blocked) was in force",
+            }
+        )
+    for att in db.session.scalars(
+        select(Attestation).where(_in(Attestation.received_at, p), Attestation.match.is_(False)).order_by(Attestation.received_at)
+    ):
+        out.append(
+            {
+                "kind": "attestation_mismatch",
+                "at": format_ts(att.received_at),
+                "partner": att.partner_id,
+                "attestation_id": att.id,
+                "as_of": format_ts(att.as_of),
+                "blocked_count": att.blocked_count,
+                "expected_count": att.expected_count,
+                "detail": f"{att.partner_id} attests {att.blocked_count} blocked numbers; the hub expects {att.expected_count}"
+                + ("" if att.blocked_count != att.expected_count else " (same count, different numbers)"),
+            }
+        )
+    return out
+
+
+def totals(rows: list[dict[str, Any]], overdue: dict[str, Any], found: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "partners": len(rows),
+        "issued": sum(r["issued"] for r in rows),
+        "assigned": sum(r["assigned"] for r in rows),
+        "delivered": sum(r["delivered"] for r in rows),
+        "acted": {o: sum(r["acted"][o] for r in rows) for o in OUTCOMES},
+        "pending": sum(r["pending"] for r in rows),
+        "overdue": overdue["count"],
+        "anomalies": len(found),
+    }
+
+
+def body(report_id: str, p: Period, sla_hours: int, generated_at: datetime) -> dict[str, Any]:
+    """The unsigned report of PROTOCOL.md section 8."""
+    rows = partner_rows(p, sla_hours)
+    over = overdue_items(p, sla_hours)
+    found = anomalies(p)
+    head = log.signed_head() if p.end > generated_at else log.signed_head(log.size_at(p.end))
+    return {
+        "id": report_id,
+        "kind": p.kind,
+        "period": {"start": format_ts(p.start), "end": format_ts(p.end)},
+        "generated_at": format_ts(generated_at),
+        "sla_hours": sla_hours,
+        "log_head": head,
+        "totals": totals(rows, over, found),
+        "partners": rows,
+        "overdue": over,
+        "anomalies": found,
+    }

@@ -1,0 +1,93 @@
+"""Making and storing reports: once per (kind, period), however many try.
+
+``ensure`` is what the scheduler, the CLI and the catch-up all call. The
+``period_key`` column is unique, so when two hub instances race for the same
+day the database keeps one and the loser reads the winner's report back.
+A new report and its webhook delivery are written in one transaction (an
+outbox), so a report is never stored without its delivery being owed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from hub.db import db, utcnow
+from hub.reports import compute
+from hub.reports.models import Delivery, Report
+from hub.reports.periods import Period
+from hub.signing import signer
+
+CSV_COLUMNS = [
+    "partner", "kind", "issued", "assigned", "delivered",
+    "acted_blocked", "acted_unblocked", "acted_rejected", "acted_not_applicable",
+    "pending", "overdue", "within_sla_share", "median_hours_to_act", "p95_hours_to_act",
+    "attestation_as_of", "attestation_match",
+]
+
+
+def _store(p: Period) -> Report:
+    now = utcnow()
+    report_id = str(uuid.uuid4())
+    body = compute.body(report_id, p, int(current_app.config["SLA_HOURS"]), now)
+    envelope = signer().sign("report", body)
+    row = Report(
+        id=report_id, kind=p.kind, period_start=p.start, period_end=p.end, generated_at=now,
+        period_key=p.key, envelope=json.dumps(envelope, separators=(",", ":")),
+    )
+    db.session.add(row)
+    url = current_app.config.get("MINISTRY_WEBHOOK_URL")
+    if url:
+        db.session.add(Delivery(report_id=report_id, url=url, status="pending", attempts=0, next_attempt_at=now, created_at=now))
+    db.session.commit()
+    return row
+
+
+def find(p: Period) -> Report | None:
+    if p.key is None:
+        return None
+    return db.session.scalars(select(Report).where(Report.period_key == p.key)).first()
+
+
+def ensure(p: Period) -> tuple[Report, bool]:
+    """The report of ``p``, made now if there is none; ``True`` when this call made it."""
+    existing = find(p)
+    if existing is not None:
+        return existing, False
+    try:
+        return _store(p), True
+    except IntegrityError:
+        db.session.rollback()
+        winner = find(p)
+        if winner is None:
+            raise
+        return winner, False
+
+
+def adhoc(p: Period) -> Report:
+    return _store(p)
+
+
+def envelope(row: Report) -> dict[str, Any]:
+    return json.loads(row.envelope)
+
+
+def to_csv(row: Report) -> str:
+    """One row per partner, with a header, the columns of PROTOCOL.md section 8."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in envelope(row)["report"]["partners"]:
+        att = r["attestation"] or {}
+        flat = {**r, **{f"acted_{k}": v for k, v in r["acted"].items()}}
+        flat["attestation_as_of"] = att.get("as_of", "")
+        flat["attestation_match"] = "" if not att else str(att["match"]).lower()
+        writer.writerow(["" if flat.get(c) is None else flat[c] for c in CSV_COLUMNS])
+    return out.getvalue()
