@@ -43,6 +43,7 @@ def _store(p: Period) -> Report:
         period_key=p.key, envelope=json.dumps(envelope, separators=(",", ":")),
     )
     db.session.add(row)
+    db.session.flush()  # the report row before its delivery (foreign key)
     url = current_app.config.get("MINISTRY_WEBHOOK_URL")
     if url:
         db.session.add(Delivery(report_id=report_id, url=url, status="pending", attempts=0, next_attempt_at=now, created_at=now))
