@@ -67,6 +67,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(acks_routes.bp)
     app.register_blueprint(reports_routes.bp)
 
+    from hub.metrics import bp as metrics_bp
+    from hub.metrics import init_metrics
+
+    init_metrics(app)
+    limiter.exempt(metrics_bp)
+
     from hub.cli import register_cli
 
     register_cli(app)

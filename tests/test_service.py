@@ -29,3 +29,10 @@ def test_openapi_document_lists_endpoints_with_scopes(client):
     assert token_schema["$ref"] in {"#/components/schemas/TokenResponse"}
     assert "TokenResponse" in doc["components"]["schemas"]
     assert "records:write" in doc["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"]["scopes"]
+
+
+def test_metrics_count_requests_and_item_outcomes(client):
+    client.get("/healthz")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'tangkal_http_requests_total{endpoint="health.healthz",method="GET",status="200"}' in text
+    assert "tangkal_http_request_seconds_bucket" in text

@@ -10,6 +10,7 @@ from hub.acks.schemas import EXAMPLE_ACK, AckPushRequest, AttestationResult, Sig
 from hub.api import read_json
 from hub.auth.protect import current_caller, require
 from hub.batch import read_batch
+from hub.metrics import count_items
 from hub.openapi import operation
 from hub.records.schemas import PushResponse
 
@@ -29,7 +30,9 @@ bp = Blueprint("acks", __name__)
 )
 def push_acks() -> Response:
     items = read_batch(read_json(), "acks")
-    return jsonify({"results": ingest.push(current_caller(), items)})
+    results = ingest.push(current_caller(), items)
+    count_items("ack", results)
+    return jsonify({"results": results})
 
 
 @bp.post("/v1/attestations")

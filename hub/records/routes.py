@@ -10,6 +10,7 @@ from hub.api import query_model, read_json
 from hub.auth.protect import current_caller, require
 from hub.batch import read_batch
 from hub.db import db, utcnow
+from hub.metrics import count_items
 from hub.openapi import operation
 from hub.problems import Problem
 from hub.records import ingest, views
@@ -44,7 +45,9 @@ HASH_PREFIX = re.compile(r"^[0-9a-f]{5}$")
 )
 def push() -> Response:
     items = read_batch(read_json(), "records")
-    return jsonify({"results": ingest.push(current_caller(), items)})
+    results = ingest.push(current_caller(), items)
+    count_items("record", results)
+    return jsonify({"results": results})
 
 
 @bp.get("/v1/records")

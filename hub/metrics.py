@@ -1,0 +1,50 @@
+"""Prometheus metrics for the person on call: traffic, latency, item outcomes.
+
+Per process. Under gunicorn, scrape each worker, or set
+``PROMETHEUS_MULTIPROC_DIR`` as prometheus_client documents.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Blueprint, Flask, Response, g, request
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+
+bp = Blueprint("metrics", __name__)
+
+REQUESTS = Counter("tangkal_http_requests_total", "HTTP requests answered", ["endpoint", "method", "status"])
+LATENCY = Histogram(
+    "tangkal_http_request_seconds", "Time to answer", ["endpoint"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+ITEMS = Counter("tangkal_items_total", "Pushed items by outcome", ["kind", "status", "slug"])
+
+
+def count_items(kind: str, results: list[dict[str, Any]]) -> None:
+    for r in results:
+        slug = r["error"]["type"].rsplit(":", 1)[-1] if r.get("error") else ""
+        ITEMS.labels(kind, r["status"], slug).inc()
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+
+
+def init_metrics(app: Flask) -> None:
+    @app.before_request
+    def _start() -> None:
+        g.metrics_start = time.perf_counter()
+
+    @app.after_request
+    def _observe(resp: Response) -> Response:
+        endpoint = request.endpoint or "unmatched"
+        start = g.pop("metrics_start", None)
+        if start is not None:
+            LATENCY.labels(endpoint).observe(time.perf_counter() - start)
+        REQUESTS.labels(endpoint, request.method, str(resp.status_code)).inc()
+        return resp
+
+    app.register_blueprint(bp)
