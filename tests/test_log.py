@@ -148,3 +148,22 @@ def test_sql_store_proofs_match_rfc9162_recomputation(app, batches):
                 path = tree.consistency_path(store, first, size)
                 assert path == reference_consistency_path(leaves, first)
                 verify_consistency(first, size, root_from_leaf_hashes(leaves[:first]), root, path)
+
+
+def test_node_reads_are_index_probes_not_scans(app):
+    """Regression: a row-value IN made SQLite scan merkle_nodes on every proof and append."""
+    from sqlalchemy.dialects import postgresql, sqlite  # noqa: F401
+
+    from hub.db import db
+    from hub.ledger.log import node_select
+
+    with app.app_context():
+        stmt = node_select([(0, 5), (3, 1), (7, 0)])
+        conn = db.session.connection()
+        compiled = stmt.compile(conn, compile_kwargs={"literal_binds": True})
+        if conn.dialect.name == "sqlite":
+            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}"))
+            assert "SCAN merkle_nodes" not in plan, plan
+        else:
+            plan = " ".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {compiled}"))
+            assert "Seq Scan" not in plan or "Index" in plan, plan

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,19 @@ from keys.timefmt import format_ts
 LOG_COUNTER = "log"
 
 
+def node_select(keys: Sequence[tree.NodeKey]) -> Any:
+    """One primary-key probe per key.
+
+    Spelled as OR of equalities, not ``(level, idx) IN (...)``: SQLite plans
+    the row-value IN as a scan of the whole table (found by
+    bench/merkle_proofs.py), which would make every proof and every append
+    O(n); PostgreSQL plans both forms as index probes.
+    """
+    return select(MerkleNode.level, MerkleNode.idx, MerkleNode.hash).where(
+        or_(*(and_(MerkleNode.level == level, MerkleNode.idx == idx) for level, idx in keys))
+    )
+
+
 class SqlNodeStore:
     """``tree.NodeStore`` over the ``merkle_nodes`` table: one query per call."""
 
@@ -37,11 +50,7 @@ class SqlNodeStore:
     def get_nodes(self, keys: Sequence[tree.NodeKey]) -> dict[tree.NodeKey, bytes]:
         if not keys:
             return {}
-        rows = self.session.execute(
-            select(MerkleNode.level, MerkleNode.idx, MerkleNode.hash).where(
-                tuple_(MerkleNode.level, MerkleNode.idx).in_(list(keys))
-            )
-        )
+        rows = self.session.execute(node_select(keys))
         return {(level, idx): bytes(h) for level, idx, h in rows}
 
 
