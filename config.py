@@ -53,4 +53,5 @@ def from_environment() -> dict[str, Any]:
         "SCHEDULER_ENABLED": os.environ.get("SCHEDULER_ENABLED", "1") not in ("0", "false", "no"),
         "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        "PROXY_FIX_X_FOR": _int("PROXY_FIX_X_FOR", 0),
     }

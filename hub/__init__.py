@@ -32,6 +32,17 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         engine_options["connect_args"] = {"timeout": 30}
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    hops = int(app.config.get("PROXY_FIX_X_FOR") or 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Trust exactly this many proxies for the client address and scheme:
+        # rate limits are per address, and OAuth needs to see HTTPS.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    if not app.config.get("HUB_URL") and not app.config.get("TESTING"):
+        logging.getLogger(__name__).warning(
+            "HUB_URL is not set: the hub's URL follows each request's Host header; set it in production"
+        )
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 

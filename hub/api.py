@@ -43,6 +43,8 @@ def parse_json_bytes(raw: bytes) -> Any:
         return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_members)
     except (UnicodeDecodeError, ValueError) as exc:
         raise Problem("invalid-json", f"The body is not valid UTF-8 JSON: {exc}") from None
+    except RecursionError:
+        raise Problem("invalid-json", "The body nests too deeply.") from None
 
 
 def read_json() -> Any:

@@ -146,6 +146,53 @@ def partner_revoke_key(partner_id: str, kid: str) -> None:
     click.echo(f"key {kid} of {partner_id} revoked")
 
 
+@partner_cli.command("rotate-secret")
+@click.argument("partner_id")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@_db_errors
+def partner_rotate_secret(partner_id: str, as_json: bool) -> None:
+    """Give the partner's client a new secret (shown once); the old one stops working now."""
+    _get_partner(partner_id)
+    client = db.session.scalars(select(OAuthClient).where(OAuthClient.partner_id == partner_id)).first()
+    if client is None:
+        raise click.ClickException(f"{partner_id} has no OAuth client")
+    secret = new_client_secret()
+    client.secret_hash = hash_secret(secret)
+    db.session.commit()
+    if as_json:
+        click.echo(json.dumps({"client_id": client.client_id, "client_secret": secret}))
+        return
+    click.echo(f"client_id:     {client.client_id}")
+    click.echo(f"client_secret: {secret}")
+    click.echo("Tokens already issued stay valid until they expire; use 'partner disable' to stop them now.", err=True)
+
+
+@partner_cli.command("disable")
+@click.argument("partner_id")
+@_db_errors
+def partner_disable(partner_id: str) -> None:
+    """Disable the partner's OAuth clients: no new tokens, and its tokens are refused at once."""
+    _get_partner(partner_id)
+    clients = db.session.scalars(select(OAuthClient).where(OAuthClient.partner_id == partner_id)).all()
+    for c in clients:
+        c.disabled = True
+    db.session.commit()
+    click.echo(f"{len(clients)} client(s) of {partner_id} disabled")
+
+
+@partner_cli.command("enable")
+@click.argument("partner_id")
+@_db_errors
+def partner_enable(partner_id: str) -> None:
+    """Enable the partner's OAuth clients again."""
+    _get_partner(partner_id)
+    clients = db.session.scalars(select(OAuthClient).where(OAuthClient.partner_id == partner_id)).all()
+    for c in clients:
+        c.disabled = False
+    db.session.commit()
+    click.echo(f"{len(clients)} client(s) of {partner_id} enabled")
+
+
 @partner_cli.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @_db_errors

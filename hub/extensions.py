@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from flask import request
 from flask_limiter import Limiter
 from flask_migrate import Migrate
 
 
 def _rate_key() -> str:
-    """Per access token when one is sent, else per address.
+    """Per partner for a verified access token, else per address.
 
-    Limits are checked before the view authenticates, so the bucket is the
-    token itself (hashed); fetching fresh tokens to dodge it runs into the
-    token endpoint's own per-address limit.
+    Only a token that verifies picks the bucket (junk tokens share their
+    sender's address bucket), and the OAuth endpoints always count by
+    address. Behind a load balancer set PROXY_FIX_X_FOR so the address is
+    the client's, not the balancer's.
     """
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        return "tok:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()[:32]
+    from hub.auth.protect import bearer_claims
+
+    if not request.path.startswith("/oauth/"):
+        claims = bearer_claims()
+        if claims is not None:
+            return f"partner:{claims['partner']}"
     return f"addr:{request.remote_addr}"
 
 

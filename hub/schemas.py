@@ -18,6 +18,8 @@ UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-
 PARTNER_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 B64URL_SIG_PATTERN = r"^[A-Za-z0-9_-]{86}$"
+#: RFC 8785 numbers are IEEE doubles: larger integers have no canonical form.
+MAX_JSON_INT = 2**53 - 1
 
 
 def _check_ts(value: str) -> str:

@@ -9,7 +9,6 @@ receipts and reports signed with them must stay verifiable for years.
 
 from __future__ import annotations
 
-import os
 import secrets
 import threading
 import time
@@ -120,11 +119,3 @@ def published_jwks() -> dict[str, Any]:
         signer()
         rows = db.session.scalars(select(HubKey)).all()
     return jwks([row.jwk for row in rows])
-
-
-def ensure_key_dir_private(app: Flask) -> None:
-    """Refuse to run with a keys folder others can read."""
-    path = keys_dir(app)
-    mode = path.stat().st_mode & 0o077
-    if mode:
-        os.chmod(path, 0o700)

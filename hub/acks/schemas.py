@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from hub.schemas import PartnerId, Sha256Hex, Signature, Strict, Timestamp, Uuid
+from hub.schemas import MAX_JSON_INT, PartnerId, Sha256Hex, Signature, Strict, Timestamp, Uuid
 
 OUTCOMES_FOR = {
     "block": ("blocked", "rejected", "not_applicable"),
@@ -39,7 +39,7 @@ class AttestationBody(Strict):
     id: Uuid
     partner: PartnerId
     as_of: Timestamp
-    blocked_count: Annotated[int, Field(ge=0)]
+    blocked_count: Annotated[int, Field(ge=0, le=MAX_JSON_INT)]
     blocked_set_sha256: Sha256Hex
 
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
 from flask import current_app, g, request
-from joserfc import jwt
+from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from hub.auth.models import Partner, RevokedToken
+from hub.auth.models import OAuthClient, RevokedToken
 from hub.db import db
 from hub.problems import Problem, unauthorized
 from hub.signing import published_jwks
@@ -27,6 +27,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 ACCESS_TOKEN_ALGS = ["Ed25519"]
 _KEYSET_TTL = 30.0
+_UNSEEN_KID_RELOAD = 1.0
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,21 @@ def hub_url() -> str:
 class _KeyCache:
     def __init__(self) -> None:
         self.keyset: KeySet | None = None
+        self.kids: frozenset[str] = frozenset()
         self.loaded = 0.0
 
-    def get(self, force: bool = False) -> KeySet:
-        if force or self.keyset is None or time.monotonic() - self.loaded > _KEYSET_TTL:
-            self.keyset = KeySet.import_key_set(published_jwks())
+    def get(self, kid: str | None = None) -> KeySet:
+        """The hub's keys; reloaded every 30 s, or sooner for an unseen kid.
+
+        An unseen kid (a key rotated on another instance) reloads at most
+        once a second, so junk tokens cannot turn into database load.
+        """
+        age = time.monotonic() - self.loaded
+        unseen = kid is not None and kid not in self.kids and age > _UNSEEN_KID_RELOAD
+        if self.keyset is None or age > _KEYSET_TTL or unseen:
+            published = published_jwks()
+            self.keyset = KeySet.import_key_set(published)
+            self.kids = frozenset(k["kid"] for k in published["keys"])
             self.loaded = time.monotonic()
         return self.keyset
 
@@ -72,12 +83,9 @@ def decode_access_token(token: str) -> dict[str, Any]:
 
     Does not consult the revocation list; ``is_revoked`` does.
     """
-    cache = _keys()
-    try:
-        decoded = jwt.decode(token, cache.get(), algorithms=ACCESS_TOKEN_ALGS)
-    except JoseError:
-        # A key rotated on another instance since we loaded the set: retry once.
-        decoded = jwt.decode(token, cache.get(force=True), algorithms=ACCESS_TOKEN_ALGS)
+    header = jws.extract_compact(token.encode("ascii", "strict")).headers()
+    kid = header.get("kid") if isinstance(header.get("kid"), str) else None
+    decoded = jwt.decode(token, _keys().get(kid), algorithms=ACCESS_TOKEN_ALGS)
     if decoded.header.get("typ") != "at+jwt":
         raise ValueError("not an RFC 9068 access token")
     url = hub_url()
@@ -101,21 +109,39 @@ def is_revoked(jti: str) -> bool:
     return db.session.get(RevokedToken, jti) is not None
 
 
+def bearer_claims() -> dict[str, Any] | None:
+    """The request's verified token claims (signature, expiry, audience), or None.
+
+    Cached on ``g``: the rate limiter keys on the partner before the view runs,
+    and ``authenticate`` then reuses the same verification.
+    """
+    if "bearer_claims" in g:
+        return g.bearer_claims  # type: ignore[no-any-return]
+    claims: dict[str, Any] | None = None
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        try:
+            claims = decode_access_token(token.strip())
+        except (JoseError, ValueError, UnicodeError):
+            claims = None
+    g.bearer_claims = claims
+    return claims
+
+
 def authenticate() -> Caller:
     """The caller of this request, or a 401 problem."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthorized("Send an access token: Authorization: Bearer <token>.", error="")
-    try:
-        claims = decode_access_token(token.strip())
-    except (JoseError, ValueError) as exc:
-        raise unauthorized(f"The access token is invalid or expired ({type(exc).__name__}).") from None
+    claims = bearer_claims()
+    if claims is None:
+        raise unauthorized("The access token is invalid or expired.")
     if is_revoked(claims["jti"]):
         raise unauthorized("The access token has been revoked.")
-    partner = db.session.get(Partner, claims["partner"])
-    if partner is None:
-        raise unauthorized("The token's partner no longer exists.")
+    client = db.session.get(OAuthClient, claims["client_id"])
+    if client is None or client.disabled or client.partner_id != claims["partner"]:
+        raise unauthorized("The token's client has been disabled.")
+    partner = client.partner
     return Caller(
         partner_id=partner.id,
         kind=partner.kind,

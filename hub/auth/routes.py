@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Callable, Literal
+
+from authlib.oauth2.base import OAuth2Error
+from authlib.oauth2.rfc6749 import InsecureTransportError
 
 from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel, ConfigDict, Field
@@ -65,6 +68,20 @@ class ServerMetadata(BaseModel):
     jwks_uri: str
 
 
+def _oauth_errors(call: Callable[[], Response]) -> Response:
+    """authlib raises some errors (plain HTTP to a public host) before its own handling."""
+    try:
+        return call()
+    except InsecureTransportError as error:
+        error.description = (
+            "The OAuth endpoints need HTTPS. Behind a TLS-terminating proxy, set PROXY_FIX_X_FOR so the hub "
+            "trusts its X-Forwarded-Proto."
+        )
+        return authorization_server().handle_error_response(None, error)
+    except OAuth2Error as error:
+        return authorization_server().handle_error_response(None, error)
+
+
 def _limit_token_endpoint() -> str:
     from flask import current_app
 
@@ -81,19 +98,19 @@ def _limit_token_endpoint() -> str:
     "private_key_jwt (RFC 7523, Ed25519 or EdDSA). Errors follow RFC 6749 §5.2.",
 )
 def token() -> Response:
-    return authorization_server().create_token_response()
+    return _oauth_errors(lambda: authorization_server().create_token_response())
 
 
 @bp.post("/oauth/revoke")
 @operation(summary="Revoke an access token (RFC 7009)", tag="oauth", responses={200: "Revoked, or not yours"})
 def revoke() -> Response:
-    return authorization_server().create_endpoint_response("revocation")
+    return _oauth_errors(lambda: authorization_server().create_endpoint_response("revocation"))
 
 
 @bp.post("/oauth/introspect")
 @operation(summary="Introspect a token (RFC 7662); ministry clients only", tag="oauth", responses={200: "Token state"})
 def introspect() -> Response:
-    return authorization_server().create_endpoint_response("introspection")
+    return _oauth_errors(lambda: authorization_server().create_endpoint_response("introspection"))
 
 
 @bp.get("/.well-known/oauth-authorization-server")

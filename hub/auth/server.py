@@ -96,6 +96,19 @@ class ClientCredentials(ClientCredentialsGrant):
             )
 
 
+MAX_ASSERTION_LIFETIME = 600
+
+
+def _check_assertion_lifetime(claims: dict[str, Any]) -> None:
+    """A short-lived assertion only: a leaked one must not work years later."""
+    iat, exp = claims.get("iat"), claims.get("exp")
+    if not isinstance(iat, int) or not isinstance(exp, int) or isinstance(iat, bool) or isinstance(exp, bool):
+        raise InvalidClientError(description="The client assertion needs integer iat and exp claims.")
+    now = int(time.time())
+    if exp - now > MAX_ASSERTION_LIFETIME or exp - iat > MAX_ASSERTION_LIFETIME:
+        raise InvalidClientError(description=f"A client assertion lives at most {MAX_ASSERTION_LIFETIME} seconds.")
+
+
 class PrivateKeyJWT(JWTBearerClientAssertion):
     """RFC 7523 client assertions signed by one of the partner's active keys."""
 
@@ -122,6 +135,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
             raise InvalidClientError(description=f"Client assertion refused: {exc}") from exc
         if "kid" not in token.header:
             raise InvalidClientError(description="The client assertion has no kid in its header.")
+        _check_assertion_lifetime(token.claims)
         self.verify_claims(token.claims)
         return token.claims
 
@@ -235,16 +249,12 @@ class Introspection(IntrospectionEndpoint):
 
     CLIENT_AUTH_METHODS = AUTH_METHODS
 
-    def create_endpoint_response(self, request: Any) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
-        client = self.authenticate_endpoint_client(request)
-        if client.partner.kind != "ministry":
-            raise UnauthorizedClientError(description="Token introspection is for the ministry's clients.")
-        return super().create_endpoint_response(request)
-
     def query_token(self, token_string: str, token_type_hint: str | None) -> TokenView | None:
         return _query_token(token_string)
 
     def check_permission(self, token: TokenView, client: Client, request: Any) -> bool:
+        if client.partner.kind != "ministry":
+            raise UnauthorizedClientError(description="Token introspection is for the ministry's clients.")
         return True
 
     def introspect_token(self, token: TokenView) -> dict[str, Any]:

@@ -195,12 +195,14 @@ def _check_unblock(
         assignees = in_batch.assignees
     else:
         raise Problem("invalid-record", f"supersedes names {target_id}, which is not an accepted block.")
+    # The issuer first: a partner that may not lift the block learns nothing
+    # more about it (not its number, not who issued it).
+    if caller.partner_id != issuer and not caller.is_ministry:
+        raise Problem("issuer-mismatch", f"Only the block's issuer or the ministry may lift block {target_id}.")
     if action != "block":
         raise Problem("invalid-record", f"supersedes names {target_id}, which is an unblock, not a block.")
     if number != c.info.e164:
         raise Problem("invalid-record", f"Block {target_id} is for another number, not {c.info.e164}.")
-    if caller.partner_id != issuer and not caller.is_ministry:
-        raise Problem("issuer-mismatch", f"Only {issuer!r} (the block's issuer) or the ministry may lift block {target_id}.")
     if lifted is not None or target_id in lifted_in_batch:
         raise Problem("conflict", f"Block {target_id} has already been lifted by {lifted or 'an earlier item of this batch'}.")
     return set(assignees)

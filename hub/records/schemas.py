@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from hub.schemas import PartnerId, Sha256Hex, Signature, Strict, Timestamp, Uuid
+from hub.schemas import MAX_JSON_INT, PartnerId, Sha256Hex, Signature, Strict, Timestamp, Uuid
 
 CATEGORIES = ("scam", "phishing", "impersonation", "account_takeover", "spam", "other")
 CHANNELS = ("voice", "sms", "messaging", "other")
@@ -19,7 +19,7 @@ CHANNELS = ("voice", "sms", "messaging", "other")
 class Evidence(Strict):
     """References and digests only: never a complainant's personal data."""
 
-    complaints: Annotated[int, Field(ge=0)]
+    complaints: Annotated[int, Field(ge=0, le=MAX_JSON_INT)]
     digest: Sha256Hex = Field(default=None)  # type: ignore[assignment]
     ref: Annotated[str, Field(max_length=200)] = Field(default=None)  # type: ignore[assignment]
 

@@ -76,6 +76,21 @@ def run_reports(app: Flask, now: datetime | None = None) -> list[str]:
     return made
 
 
+def purge_expired(app: Flask) -> int:
+    """Revoked-token and used-assertion rows are only needed until their expiry."""
+    from sqlalchemy import delete
+
+    from hub.auth.models import RevokedToken, UsedAssertion
+
+    with app.app_context():
+        now = utcnow()
+        n = db.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now)).rowcount
+        n += db.session.execute(delete(UsedAssertion).where(UsedAssertion.expires_at < now)).rowcount
+        db.session.commit()
+        db.session.remove()
+    return int(n)
+
+
 def run_deliveries(app: Flask) -> None:
     with app.app_context():
         with job_lock(DELIVERY_LOCK) as got:
@@ -91,6 +106,7 @@ def start(app: Flask) -> BackgroundScheduler:
     scheduler.add_job(run_reports, CronTrigger(minute=5, timezone=JAKARTA), args=[app], id="reports", **common)
     scheduler.add_job(run_reports, args=[app], id="reports-catchup", next_run_time=datetime.now(JAKARTA), **common)
     scheduler.add_job(run_deliveries, IntervalTrigger(seconds=30), args=[app], id="deliveries", **common)
+    scheduler.add_job(purge_expired, IntervalTrigger(hours=1), args=[app], id="purge", **common)
     scheduler.start()
     app.extensions["tangkal.scheduler"] = scheduler
     return scheduler
