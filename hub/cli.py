@@ -256,6 +256,31 @@ def report_run(kind: str, period: str, as_json: bool) -> None:
     click.echo(f"{kind} report {row.id} for {period} {state} ({format_ts(p.start)} to {format_ts(p.end)})")
 
 
+@keys_cli.command("retire")
+@click.argument("kid")
+@_db_errors
+def keys_retire(kid: str) -> None:
+    """Stop accepting access tokens signed with KID (it stays published for old receipts)."""
+    from hub.signing import retire_key
+
+    try:
+        retire_key(current_app._get_current_object(), kid)  # type: ignore[attr-defined]
+    except (LookupError, ValueError) as exc:
+        raise click.ClickException(str(exc.args[0])) from None
+    click.echo(f"hub key {kid} retired: tokens signed with it are refused; it stays in /.well-known/jwks.json")
+
+
+@keys_cli.command("list")
+@_db_errors
+def keys_list() -> None:
+    """The hub's keys, newest first."""
+    from hub.auth.models import HubKey
+
+    for row in db.session.scalars(select(HubKey).order_by(HubKey.created_at.desc())):
+        state = f"retired {format_ts(row.retired_at)}" if row.retired_at else "active"
+        click.echo(f"{row.kid:<40} created {format_ts(row.created_at)}  {state}")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(partner_cli)
     app.cli.add_command(keys_cli)

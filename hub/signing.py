@@ -88,7 +88,9 @@ def _state(app: Flask) -> _State:
 
 
 def _newest() -> HubKey | None:
-    return db.session.scalars(select(HubKey).order_by(HubKey.created_at.desc(), HubKey.kid.desc()).limit(1)).first()
+    return db.session.scalars(
+        select(HubKey).where(HubKey.retired_at.is_(None)).order_by(HubKey.created_at.desc(), HubKey.kid.desc()).limit(1)
+    ).first()
 
 
 def signer() -> HubSigner:
@@ -110,6 +112,30 @@ def signer() -> HubSigner:
             state.signer = HubSigner(row.kid, read_private_key(path))
         state.checked = now
         return state.signer
+
+
+def token_jwks() -> dict[str, Any]:
+    """The keys access tokens may be signed with: every key not retired."""
+    rows = db.session.scalars(select(HubKey).where(HubKey.retired_at.is_(None))).all()
+    return jwks([row.jwk for row in rows])
+
+
+def retire_key(app: Flask, kid: str) -> HubKey:
+    """Stop trusting a key for tokens (say, it leaked); it stays published."""
+    row = db.session.get(HubKey, kid)
+    if row is None:
+        raise LookupError(f"no hub key {kid!r}")
+    newest = _newest()
+    if newest is not None and newest.kid == kid:
+        raise ValueError(f"{kid} is the key the hub signs with now; run 'keys rotate' first")
+    if row.retired_at is None:
+        row.retired_at = utcnow()
+        db.session.commit()
+    _state(app).expire()
+    # Token verification caches keys for 30 s: other instances stop accepting
+    # the retired key within that time, this one at once.
+    app.extensions.pop("tangkal.token-keys", None)
+    return row
 
 
 def published_jwks() -> dict[str, Any]:

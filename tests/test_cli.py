@@ -153,3 +153,21 @@ def test_cli_as_a_subprocess_reports_an_unmigrated_database_in_one_line(tmp_path
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert "db upgrade" in proc.stderr
+
+
+def test_keys_retire_refuses_its_tokens_but_keeps_it_published(client, run, register):
+    from tests.support import basic_auth, bearer
+
+    op = register("telkomsel", "operator")
+    old_token = client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=basic_auth(op)).get_json()["access_token"]
+    old_kid = client.get("/.well-known/jwks.json").get_json()["keys"][0]["kid"]
+    refused = run("keys", "retire", old_kid)
+    assert refused.exit_code == 1 and "keys rotate" in refused.output  # the current key: rotate first
+    assert run("keys", "rotate").exit_code == 0
+    assert run("keys", "retire", old_kid).exit_code == 0
+    assert old_kid in {k["kid"] for k in client.get("/.well-known/jwks.json").get_json()["keys"]}
+    assert client.get("/v1/whoami", headers=bearer(old_token)).status_code == 401
+    new_token = client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=basic_auth(op)).get_json()["access_token"]
+    assert client.get("/v1/whoami", headers=bearer(new_token)).status_code == 200
+    assert "retired" in run("keys", "list").output
+    assert run("keys", "retire", "nope").exit_code == 1

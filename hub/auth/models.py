@@ -93,6 +93,9 @@ class HubKey(db.Model):  # type: ignore[name-defined,misc]
     kid: Mapped[str] = mapped_column(String(100), primary_key=True)
     public_jwk: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: a retired key stays published (old receipts and reports verify) but signs
+    #: nothing new and no access token signed with it is accepted
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     @property
     def jwk(self) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from joserfc.jwk import KeySet
 from hub.auth.models import OAuthClient, RevokedToken
 from hub.db import db
 from hub.problems import Problem, unauthorized
-from hub.signing import published_jwks
+from hub.signing import token_jwks
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -67,7 +67,7 @@ class _KeyCache:
         age = time.monotonic() - self.loaded
         unseen = kid is not None and kid not in self.kids and age > _UNSEEN_KID_RELOAD
         if self.keyset is None or age > _KEYSET_TTL or unseen:
-            published = published_jwks()
+            published = token_jwks()
             self.keyset = KeySet.import_key_set(published)
             self.kids = frozenset(k["kid"] for k in published["keys"])
             self.loaded = time.monotonic()
