@@ -36,3 +36,21 @@ def test_metrics_count_requests_and_item_outcomes(client):
     text = client.get("/metrics").get_data(as_text=True)
     assert 'tangkal_http_requests_total{endpoint="health.healthz",method="GET",status="200"}' in text
     assert "tangkal_http_request_seconds_bucket" in text
+
+
+def test_every_v1_endpoint_is_documented_with_examples(client):
+    doc = client.get("/openapi.json").get_json()
+    documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
+    rules = {
+        (r.rule.replace("<", "{").replace(">", "}").replace("path:", ""), m.lower())
+        for r in client.application.url_map.iter_rules()
+        for m in (r.methods or set()) - {"HEAD", "OPTIONS"}
+        if r.rule.startswith(("/v1/", "/oauth/", "/.well-known/"))
+    }
+    assert rules <= documented, rules - documented
+    for path, method in [("/v1/records", "post"), ("/v1/records", "get"), ("/v1/acks", "post"), ("/v1/numbers/{number}", "get"),
+                         ("/v1/log/head", "get"), ("/v1/attestations", "post"), ("/v1/reports", "get")]:
+        op = doc["paths"][path][method]
+        ok = [r for s, r in op["responses"].items() if s.startswith("2")]
+        assert any("example" in media for r in ok for media in r.get("content", {}).values()), (path, method)
+    assert "example" in doc["paths"]["/v1/records"]["post"]["requestBody"]["content"]["application/json"]

@@ -17,6 +17,11 @@ from hub.records import ingest, views
 from hub.records.models import Record
 from hub.records.numbers import check_e164
 from hub.records.schemas import (
+    EXAMPLE_HASH_RANGE,
+    EXAMPLE_ITEM,
+    EXAMPLE_NUMBER,
+    EXAMPLE_PULL_RESPONSE,
+    EXAMPLE_PUSH_RESPONSE,
     EXAMPLE_RECORD,
     HashRange,
     NumberView,
@@ -40,6 +45,7 @@ HASH_PREFIX = re.compile(r"^[0-9a-f]{5}$")
     request=PushRequest,
     responses={200: PushResponse},
     request_example={"records": [EXAMPLE_RECORD]},
+    response_example=EXAMPLE_PUSH_RESPONSE,
     description="Answered 200 with one result per item, in order: accepted (with a hub-signed receipt), "
     "duplicate (the original receipt) or rejected (with a problem object). Nothing of a rejected item is stored.",
 )
@@ -57,6 +63,7 @@ def push() -> Response:
     tag="records",
     query=PullQuery,
     responses={200: PullResponse},
+    response_example=EXAMPLE_PULL_RESPONSE,
     description="Ascending seq. Pull from after=0 until has_more is false, then continue from next_after: "
     "every record visible to you arrives exactly once. The first pull marks your assignment delivered.",
 )
@@ -67,7 +74,7 @@ def pull() -> Response:
 
 @bp.get("/v1/records/<record_id>")
 @require("records:read")
-@operation(summary="One record; its issuer and the ministry also see every assignment", tag="records", responses={200: RecordDetail})
+@operation(summary="One record; its issuer and the ministry also see every assignment", tag="records", responses={200: RecordDetail}, response_example=EXAMPLE_ITEM)
 def get_record(record_id: str) -> Response:
     caller = current_caller()
     record = db.session.get(Record, record_id)
@@ -81,7 +88,7 @@ def get_record(record_id: str) -> Response:
 
 @bp.get("/v1/numbers/<path:number>")
 @require("records:read")
-@operation(summary="A number's state: blocked while any block is in force", tag="numbers", responses={200: NumberView})
+@operation(summary="A number's state: blocked while any block is in force", tag="numbers", responses={200: NumberView}, response_example=EXAMPLE_NUMBER)
 def number(number: str) -> Response:
     info = check_e164(number)
     caller = current_caller()
@@ -101,6 +108,7 @@ def number(number: str) -> Response:
     summary="k-anonymous check: hashes of blocked numbers by a 5-hex prefix",
     tag="numbers",
     responses={200: HashRange},
+    response_example=EXAMPLE_HASH_RANGE,
     description="prefix: the first 5 lowercase hex characters of SHA-256 of the E.164 number. "
     "suffixes: the other 59 characters of every number blocked now whose hash starts so, sorted.",
 )

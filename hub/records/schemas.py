@@ -183,3 +183,51 @@ class HashRange(BaseModel):
 
     prefix: str
     suffixes: list[str]
+
+
+EXAMPLE_RECEIPT: dict[str, Any] = {
+    "receipt": {
+        "object_id": "8d3f6c2e-6b1f-4f43-9a7e-0c8e2f1d9b10",
+        "kind": "record",
+        "sha256": "a58b691f82b75ed1864846c03f059b16dfe33080e410c1b39731ffb7dbb9660c",
+        "seq": 1,
+        "log_index": 0,
+        "received_at": "2026-11-28T10:00:01.250Z",
+        "hub": "tangkal",
+    },
+    "signature": {"alg": "Ed25519", "kid": "tangkal-20261128-9a8b7c", "value": "<86 base64url characters>"},
+}
+
+EXAMPLE_PUSH_RESPONSE: dict[str, Any] = {
+    "results": [
+        {"id": "8d3f6c2e-6b1f-4f43-9a7e-0c8e2f1d9b10", "status": "accepted", "receipt": EXAMPLE_RECEIPT},
+        {
+            "id": "0b6f0c6e-1d7e-4a43-8a7e-3c8e2f1d9b11",
+            "status": "rejected",
+            "error": {
+                "type": "urn:tangkal:problem:invalid-number",
+                "title": "Invalid phone number",
+                "status": 400,
+                "detail": "'081234567890' is not in E.164 form (+<country><number>). Did you mean +6281234567890?",
+                "suggestion": "+6281234567890",
+            },
+        },
+    ]
+}
+
+EXAMPLE_ITEM: dict[str, Any] = {
+    "seq": 1,
+    "record": EXAMPLE_RECORD["record"],
+    "signature": EXAMPLE_RECORD["signature"],
+    "receipt": EXAMPLE_RECEIPT,
+    "assignment": {"status": "delivered", "assigned_at": "2026-11-28T10:00:01.250Z", "delivered_at": "2026-11-28T10:02:00Z", "acted_at": None},
+}
+
+EXAMPLE_PULL_RESPONSE: dict[str, Any] = {"items": [EXAMPLE_ITEM], "next_after": 1, "has_more": False}
+
+EXAMPLE_NUMBER: dict[str, Any] = {"number": "+6281234567890", "carrier": "Telkomsel", "blocked": True, "records": [EXAMPLE_ITEM]}
+
+EXAMPLE_HASH_RANGE: dict[str, Any] = {
+    "prefix": "3f2a9",
+    "suffixes": ["0c4b1e8f5a6d7c2b9e0f1a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e"],
+}

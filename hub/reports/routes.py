@@ -87,7 +87,17 @@ def _get(report_id: str) -> Report:
 
 @bp.get("/v1/reports")
 @require("reports:read")
-@operation(summary="List reports", tag="reports", query=ReportQuery, responses={200: ReportList})
+@operation(
+    summary="List reports",
+    tag="reports",
+    query=ReportQuery,
+    responses={200: ReportList},
+    response_example={
+        "items": [{"id": "6aee2b48-f180-4687-b275-d8bd43835689", "kind": "daily",
+                   "period": {"start": "2026-11-26T17:00:00Z", "end": "2026-11-27T17:00:00Z"}, "generated_at": "2026-11-27T17:05:00.412Z"}],
+        "next": "/v1/reports?kind=daily&after=6aee2b48-f180-4687-b275-d8bd43835689",
+    },
+)
 def list_reports() -> Response:
     q = query_model(ReportQuery)
     stmt = select(Report).order_by(Report.period_start, Report.generated_at, Report.id)
