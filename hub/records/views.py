@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 
 from hub.auth.protect import Caller
 from hub.db import db, utcnow
+from hub.ledger import log
 from hub.ledger.models import LogEntry
 from hub.ledger.receipts import receipt
 from hub.records.models import Assignment, Record
@@ -39,18 +40,31 @@ def assignment_view(a: Assignment | None) -> dict[str, Any] | None:
 
 
 def visible_seqs(caller: Caller, after: int, limit: int) -> list[int]:
+    """The first ``limit`` seqs above ``after`` that the caller may see.
+
+    Bounded by the committed log size read first: every seq up to it is
+    committed (writers commit in seq order), and the two index scans below
+    run as separate statements, so without the bound a record committing
+    between them could be passed over by a cursor moved past it.
+    """
+    high = log.size()
     if caller.is_ministry:
         return list(
-            db.session.scalars(select(Record.seq).where(Record.seq > after).order_by(Record.seq).limit(limit))
+            db.session.scalars(
+                select(Record.seq).where(Record.seq > after, Record.seq <= high).order_by(Record.seq).limit(limit)
+            )
         )
     assigned = db.session.scalars(
         select(Assignment.seq)
-        .where(Assignment.partner_id == caller.partner_id, Assignment.seq > after)
+        .where(Assignment.partner_id == caller.partner_id, Assignment.seq > after, Assignment.seq <= high)
         .order_by(Assignment.seq)
         .limit(limit)
     )
     own = db.session.scalars(
-        select(Record.seq).where(Record.issuer == caller.partner_id, Record.seq > after).order_by(Record.seq).limit(limit)
+        select(Record.seq)
+        .where(Record.issuer == caller.partner_id, Record.seq > after, Record.seq <= high)
+        .order_by(Record.seq)
+        .limit(limit)
     )
     return sorted(set(assigned) | set(own))[:limit]
 
