@@ -45,7 +45,7 @@ def from_environment() -> dict[str, Any]:
         "SLA_HOURS": _int("SLA_HOURS", 24),
         "TOKEN_TTL_SECONDS": _int("TOKEN_TTL_SECONDS", 900),
         "MINISTRY_WEBHOOK_URL": os.environ.get("MINISTRY_WEBHOOK_URL") or None,
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "locked-memory://"),
         "RATELIMIT_DEFAULT": os.environ.get("RATELIMIT_DEFAULT", "1200 per minute"),
         "RATELIMIT_TOKEN": os.environ.get("RATELIMIT_TOKEN", "60 per minute"),
         "CATEGORY_LIFETIME_DAYS": category_days,

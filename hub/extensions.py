@@ -6,6 +6,8 @@ from flask import request
 from flask_limiter import Limiter
 from flask_migrate import Migrate
 
+import hub.ratelimit_storage  # noqa: F401  registers locked-memory://
+
 
 def _rate_key() -> str:
     """Per partner for a verified access token, else per address.

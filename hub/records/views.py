@@ -20,7 +20,7 @@ from hub.ledger import log
 from hub.ledger.models import LogEntry
 from hub.ledger.receipts import receipt
 from hub.records.models import Assignment, Record
-from hub.signing import HubSigner, signer
+from hub.signing import signer
 from keys.timefmt import format_ts
 
 
@@ -28,7 +28,8 @@ def _ts(value: datetime | None) -> str | None:
     return format_ts(value) if value is not None else None
 
 
-def assignment_view(a: Assignment | None) -> dict[str, Any] | None:
+def assignment_view(a: Any) -> dict[str, Any] | None:
+    """The caller's own assignment as the protocol shows it (an Assignment or a row)."""
     if a is None:
         return None
     return {
@@ -76,21 +77,30 @@ def can_see(caller: Caller, record: Record) -> bool:
 
 
 def load_items(caller: Caller, where: Any, mark_delivered: bool) -> list[dict[str, Any]]:
-    """Pull-format items of the records matching ``where``, ascending seq."""
+    """Pull-format items of the records matching ``where``, ascending seq.
+
+    Reads plain rows, not ORM objects: the delivered-marking commit must not
+    leave objects behind whose later refresh or flush would touch the rows
+    again (that per-row flush deadlocked overlapping pulls on PostgreSQL).
+    """
     rows = db.session.execute(
-        select(Record, LogEntry.data).join(LogEntry, LogEntry.idx == Record.log_index).where(where).order_by(Record.seq)
+        select(Record.id, Record.seq, Record.sha256, Record.log_index, Record.received_at, LogEntry.data)
+        .join(LogEntry, LogEntry.idx == Record.log_index)
+        .where(where)
+        .order_by(Record.seq)
     ).all()
     if not rows:
         return []
-    ids = [r.id for r, _ in rows]
+    ids = [r.id for r in rows]
     mine = {
-        a.record_id: a
-        for a in db.session.scalars(
-            select(Assignment).where(Assignment.partner_id == caller.partner_id, Assignment.record_id.in_(ids))
+        a.record_id: assignment_view(a)
+        for a in db.session.execute(
+            select(Assignment.record_id, Assignment.status, Assignment.assigned_at, Assignment.delivered_at, Assignment.acted_at)
+            .where(Assignment.partner_id == caller.partner_id, Assignment.record_id.in_(ids))
         )
     }
     if mark_delivered:
-        fresh = [rid for rid, a in mine.items() if a.status == "pending"]
+        fresh = sorted(rid for rid, a in mine.items() if a and a["status"] == "pending")
         if fresh:
             now = utcnow()
             db.session.execute(
@@ -101,20 +111,22 @@ def load_items(caller: Caller, where: Any, mark_delivered: bool) -> list[dict[st
             )
             db.session.commit()
             for rid in fresh:
-                mine[rid].status, mine[rid].delivered_at = "delivered", now
+                mine[rid] = {**(mine[rid] or {}), "status": "delivered", "delivered_at": format_ts(now)}
     current = signer()
-    return [_item(record, data, mine.get(record.id), current) for record, data in rows]
+    return [
+        {
+            "seq": r.seq,
+            **_signed_parts(r.data),
+            "receipt": receipt("record", r.id, r.sha256, r.log_index, r.received_at, current),
+            "assignment": mine.get(r.id),
+        }
+        for r in rows
+    ]
 
 
-def _item(record: Record, data: str, mine: Assignment | None, by: HubSigner) -> dict[str, Any]:
+def _signed_parts(data: str) -> dict[str, Any]:
     signed = json.loads(data)
-    return {
-        "seq": record.seq,
-        "record": signed["record"],
-        "signature": signed["signature"],
-        "receipt": receipt("record", record.id, record.sha256, record.log_index, record.received_at, by),
-        "assignment": assignment_view(mine),
-    }
+    return {"record": signed["record"], "signature": signed["signature"]}
 
 
 def pull(caller: Caller, after: int, limit: int) -> dict[str, Any]:
