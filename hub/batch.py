@@ -97,6 +97,19 @@ class Judge(Protocol[C]):
         ...
 
 
+def seen_before(kind: str, item_id: str, sha256: str, prior: Any, earlier_in_batch: bool) -> Outcome | None:
+    """``duplicate`` (with the original receipt) for the same id and content
+    accepted before; ``conflict`` for the same id with other content, stored
+    or earlier in this batch; None for a new id."""
+    if prior is not None:
+        if prior.sha256 == sha256:
+            return Outcome("duplicate", item_id, stored=Stored(prior.id, prior.sha256, prior.log_index, prior.received_at))
+        raise Problem("conflict", f"{kind.capitalize()} {item_id} was accepted before with other content.")
+    if earlier_in_batch:
+        raise Problem("conflict", f"{kind.capitalize()} {item_id} appears earlier in this batch with other content.")
+    return None
+
+
 def item_id(item: Any, kind: str) -> str | None:
     if isinstance(item, dict) and isinstance(item.get(kind), dict):
         value = item[kind].get("id")

@@ -167,17 +167,21 @@ def partner_rotate_secret(partner_id: str, as_json: bool) -> None:
     click.echo("Tokens already issued stay valid until they expire; use 'partner disable' to stop them now.", err=True)
 
 
+def _set_disabled(partner_id: str, disabled: bool) -> None:
+    _get_partner(partner_id)
+    clients = db.session.scalars(select(OAuthClient).where(OAuthClient.partner_id == partner_id)).all()
+    for c in clients:
+        c.disabled = disabled
+    db.session.commit()
+    click.echo(f"{len(clients)} client(s) of {partner_id} {'disabled' if disabled else 'enabled'}")
+
+
 @partner_cli.command("disable")
 @click.argument("partner_id")
 @_db_errors
 def partner_disable(partner_id: str) -> None:
     """Disable the partner's OAuth clients: no new tokens, and its tokens are refused at once."""
-    _get_partner(partner_id)
-    clients = db.session.scalars(select(OAuthClient).where(OAuthClient.partner_id == partner_id)).all()
-    for c in clients:
-        c.disabled = True
-    db.session.commit()
-    click.echo(f"{len(clients)} client(s) of {partner_id} disabled")
+    _set_disabled(partner_id, True)
 
 
 @partner_cli.command("enable")
@@ -185,12 +189,7 @@ def partner_disable(partner_id: str) -> None:
 @_db_errors
 def partner_enable(partner_id: str) -> None:
     """Enable the partner's OAuth clients again."""
-    _get_partner(partner_id)
-    clients = db.session.scalars(select(OAuthClient).where(OAuthClient.partner_id == partner_id)).all()
-    for c in clients:
-        c.disabled = False
-    db.session.commit()
-    click.echo(f"{len(clients)} client(s) of {partner_id} enabled")
+    _set_disabled(partner_id, False)
 
 
 @partner_cli.command("list")

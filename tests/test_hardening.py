@@ -11,14 +11,14 @@ ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
 def test_junk_bearer_tokens_share_their_senders_rate_limit_bucket(make_app):
-    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_DEFAULT="3 per minute")
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STRATEGY="moving-window", RATELIMIT_DEFAULT="3 per minute")
     client = app.test_client()
     statuses = [client.get("/v1/whoami", headers=bearer(secrets.token_urlsafe(12))).status_code for _ in range(5)]
     assert statuses == [401, 401, 401, 429, 429]
 
 
 def test_token_endpoint_counts_by_address_even_with_a_bearer_header(make_app):
-    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_TOKEN="2 per minute")
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STRATEGY="moving-window", RATELIMIT_TOKEN="2 per minute")
     client = app.test_client()
     statuses = [
         client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=bearer(secrets.token_urlsafe(12))).status_code
@@ -28,7 +28,7 @@ def test_token_endpoint_counts_by_address_even_with_a_bearer_header(make_app):
 
 
 def test_verified_partners_get_their_own_bucket(make_app, register):
-    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_DEFAULT="3 per minute", RATELIMIT_TOKEN="100 per minute")
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STRATEGY="moving-window", RATELIMIT_DEFAULT="3 per minute", RATELIMIT_TOKEN="100 per minute")
     client = app.test_client()
     a, b = register("telkomsel", "operator"), register("xl", "operator")
 

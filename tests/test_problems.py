@@ -130,7 +130,7 @@ def test_unexpected_error_is_a_problem_that_leaks_nothing(probe_app):
 
 
 def test_rate_limit_is_429_with_retry_after(make_app, register):
-    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_TOKEN="2 per minute")
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STRATEGY="moving-window", RATELIMIT_TOKEN="2 per minute")
     client = app.test_client()
     statuses = [client.post("/oauth/token", data={"grant_type": "client_credentials"}).status_code for _ in range(3)]
     assert statuses[:2] == [401, 401]

@@ -23,7 +23,7 @@ from hub.acks.models import Ack
 from hub.acks.schemas import NEEDS_REASON, OUTCOMES_FOR, SignedAck
 from hub.api import describe, validation_errors
 from hub.auth.protect import Caller
-from hub.batch import Outcome, Stored, run
+from hub.batch import Outcome, Stored, run, seen_before
 from hub.db import db
 from hub.ledger import log
 from hub.partner_keys import KeyRing
@@ -94,16 +94,10 @@ class AckJudge:
         ids_in_batch: set[str] = set()
         for c in candidates:
             try:
-                prior = existing.get(c.id)
-                if prior is not None:
-                    if prior.sha256 == c.sha256:
-                        outcomes[c.index] = Outcome(
-                            "duplicate", c.id, stored=Stored(prior.id, prior.sha256, prior.log_index, prior.received_at)
-                        )
-                        continue
-                    raise Problem("conflict", f"Ack {c.id} was accepted before with other content.")
-                if c.id in ids_in_batch:
-                    raise Problem("conflict", f"Ack {c.id} appears earlier in this batch with other content.")
+                duplicate = seen_before("ack", c.id, c.sha256, existing.get(c.id), c.id in ids_in_batch)
+                if duplicate is not None:
+                    outcomes[c.index] = duplicate
+                    continue
                 keyring.verify(c.kid, c.envelope, "ack")
                 rid = c.body["record_id"]
                 assignment = assignments.get(rid)

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from hub.acks.anomalies import Anomaly, rereports
 from hub.api import describe, validation_errors
 from hub.auth.protect import Caller
-from hub.batch import Outcome, Stored, run
+from hub.batch import Outcome, Stored, run, seen_before
 from hub.db import db, utcnow
 from hub.ledger import log
 from hub.ledger.receipts import seq_for
@@ -144,16 +144,10 @@ class RecordJudge:
         lifted_in_batch: set[str] = set()
         for c in candidates:
             try:
-                prior = existing.get(c.id)
-                if prior is not None:
-                    if prior.sha256 == c.sha256:
-                        outcomes[c.index] = Outcome(
-                            "duplicate", c.id, stored=Stored(prior.id, prior.sha256, prior.log_index, prior.received_at)
-                        )
-                        continue
-                    raise Problem("conflict", f"Record {c.id} was accepted before with other content.")
-                if c.id in batch:
-                    raise Problem("conflict", f"Record {c.id} appears earlier in this batch with other content.")
+                duplicate = seen_before("record", c.id, c.sha256, existing.get(c.id), c.id in batch)
+                if duplicate is not None:
+                    outcomes[c.index] = duplicate
+                    continue
                 keyring.verify(c.kid, c.envelope, "record")
                 if c.body["action"] == "block":
                     c.assignees = routing.for_block(c.info)
