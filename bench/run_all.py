@@ -4,7 +4,8 @@
 
 Each benchmark prints its own table and verdict. The exit status is the
 worst of theirs: 0 every target holds, 2 a complexity or throughput target
-does not, 1 a benchmark failed (an error, a proof that did not verify).
+does not, 1 a benchmark failed (an error, a proof that did not verify, a
+report figure or an attestation answer that is wrong).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ HERE = Path(__file__).resolve().parent
 BENCHES = [
     ("merkle_proofs.py", [], ["--leaves", "10000", "--proofs", "50"]),
     ("push_throughput.py", [], ["--rounds", "1", "--requests", "20,2,1"]),
+    ("report_daily.py", [], ["--assignments", "50000", "--small", "10000", "--runs", "1"]),
+    ("attestation_memory.py", [], ["--mid", "10000", "--big", "20000", "--runs", "1"]),
 ]
 
 

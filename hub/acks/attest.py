@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -30,7 +30,7 @@ from keys.jcs import canonicalize, sha256_hex
 from keys.timefmt import parse_ts
 
 CLOCK_SKEW = timedelta(minutes=5)
-STREAM_BATCH = 5000
+STREAM_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,10 @@ def expected_set(partner_id: str, as_of: datetime) -> ExpectedSet:
     )
     digest = hashlib.sha256()
     count = 0
+    if db.session.get_bind().dialect.name == "postgresql":
+        # A server-side cursor makes PostgreSQL plan for the first rows (it
+        # walked every record by number); the whole set is always read.
+        db.session.execute(text("SET LOCAL cursor_tuple_fraction = 1.0"))
     result = db.session.execute(query.execution_options(yield_per=STREAM_BATCH))
     for (number,) in result:
         if count:

@@ -112,19 +112,23 @@ def is_revoked(jti: str) -> bool:
 def bearer_claims() -> dict[str, Any] | None:
     """The request's verified token claims (signature, expiry, audience), or None.
 
-    Cached on ``g``: the rate limiter keys on the partner before the view runs,
-    and ``authenticate`` then reuses the same verification.
+    Cached on ``g`` under the token itself: the rate limiter keys on the
+    partner before the view runs, and ``authenticate`` then reuses the same
+    verification (``g`` can outlive a request inside one app context, hence
+    the token as part of the key).
     """
-    if "bearer_claims" in g:
-        return g.bearer_claims  # type: ignore[no-any-return]
-    claims: dict[str, Any] | None = None
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        try:
-            claims = decode_access_token(token.strip())
-        except (JoseError, ValueError, UnicodeError):
-            claims = None
-    g.bearer_claims = claims
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    cached = g.get("bearer_claims")
+    if cached is not None and cached[0] == token:
+        return cached[1]  # type: ignore[no-any-return]
+    try:
+        claims: dict[str, Any] | None = decode_access_token(token)
+    except (JoseError, ValueError, UnicodeError):
+        claims = None
+    g.bearer_claims = (token, claims)
     return claims
 
 

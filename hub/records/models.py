@@ -50,8 +50,9 @@ class Assignment(db.Model):  # type: ignore[name-defined,misc]
     seq: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    acted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: indexed for the reports, which count what happened in a period
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    acted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
     ack_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
 

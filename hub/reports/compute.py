@@ -1,7 +1,10 @@
 """The numbers of a reconciliation report, computed by the database.
 
-Every figure is a GROUP BY over indexed columns; the only rows that reach
-Python are one per partner, plus the first 1,000 overdue items. Medians and
+Every figure is a GROUP BY in the database over the period's rows (found by
+the indexes on assigned, delivered, acted and received times); pending and
+overdue count the assignments still open at the period's end, whenever made.
+The only rows that reach Python are one per partner, the first 1,000 overdue
+items, and the period's anomalies. Medians and
 p95s use window functions (nearest rank), which SQLite and PostgreSQL both
 have, so a day of a million assignments costs the same memory as a day of ten.
 """
