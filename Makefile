@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test test-pg migrate venv bench clean
+.PHONY: run test test-pg migrate venv bench demo clean
 
 venv: $(STAMP)
 
@@ -27,6 +27,9 @@ test: $(STAMP)
 
 test-pg: $(STAMP)
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(PY) -m pytest -n 2 --dist loadfile -q
+
+demo: migrate
+	$(PY) -m flask --app wsgi demo
 
 bench: $(STAMP)
 	$(PY) bench/run_all.py

@@ -284,3 +284,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(partner_cli)
     app.cli.add_command(keys_cli)
     app.cli.add_command(report_cli)
+
+    from hub.demo import demo_command
+
+    app.cli.add_command(demo_command)

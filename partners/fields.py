@@ -1,0 +1,195 @@
+"""Turning one input row's loose values into the protocol's exact ones.
+
+Rows come from exports made by people and other systems: numbers in local
+form, channels as ``voice;sms``, times as ``2026-11-27 08:00`` in Jakarta
+time, counts as text. Each function here takes such a value and returns
+the protocol's form or raises :class:`BadField` with a message fit to print
+after a line number. Nothing here talks to the hub.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from keys.timefmt import format_ts
+from partners import builders
+from partners.numbers import BadNumber, to_e164
+
+#: Western Indonesia Time, the ministry's clock; Indonesia has no daylight saving.
+WIB = timezone(timedelta(hours=7), "WIB")
+_SPLIT = re.compile(r"[;,|\s]+")
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class BadField(ValueError):
+    """A value that cannot become the protocol member it is meant for."""
+
+
+@dataclass(frozen=True)
+class RecordDefaults:
+    """Values for columns a file lacks (set by CLI flags)."""
+
+    category: str | None = None
+    channels: tuple[str, ...] = ("voice", "sms", "messaging")
+    reason: str | None = None
+    complaints: int = 0
+    expires_at: str | None = None
+    confidence: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def number(value: Any) -> str:
+    try:
+        return to_e164(str(value) if value is not None else "")
+    except BadNumber as exc:
+        raise BadField(f"number: {exc}") from None
+
+
+def category(value: Any) -> str:
+    text = str(value).strip().lower().replace("-", "_").replace(" ", "_")
+    if text not in builders.CATEGORIES:
+        raise BadField(f"category {value!r} is not one of {', '.join(builders.CATEGORIES)}")
+    return text
+
+
+def channels(value: Any) -> list[str]:
+    """A list, or text separated by ``;`` ``,`` ``|`` or spaces; order kept, duplicates dropped."""
+    items = value if isinstance(value, list) else _SPLIT.split(str(value).strip().lower())
+    out: list[str] = []
+    for item in items:
+        name = str(item).strip().lower()
+        if not name:
+            continue
+        if name not in builders.CHANNELS:
+            raise BadField(f"channel {item!r} is not one of {', '.join(builders.CHANNELS)}")
+        if name not in out:
+            out.append(name)
+    if not out:
+        raise BadField("channels is empty")
+    return out
+
+
+def integer(value: Any, name: str, low: int, high: int | None = None) -> int:
+    if isinstance(value, bool):
+        raise BadField(f"{name} must be a whole number, not {value!r}")
+    try:
+        n = int(str(value).strip().replace("_", "")) if not isinstance(value, int) else value
+    except ValueError:
+        raise BadField(f"{name} must be a whole number, not {value!r}") from None
+    if n < low or (high is not None and n > high):
+        bounds = f"{low} to {high}" if high is not None else f"at least {low}"
+        raise BadField(f"{name} must be {bounds}, not {n}")
+    return n
+
+
+def text(value: Any, name: str, max_length: int) -> str:
+    out = str(value).strip()
+    if not out:
+        raise BadField(f"{name} is empty")
+    if len(out) > max_length:
+        raise BadField(f"{name} is {len(out)} characters, more than {max_length}")
+    return out
+
+
+def timestamp(value: Any, name: str) -> str:
+    """The protocol form (UTC, ``Z``, ms) of an ISO 8601 time; a time without zone is Jakarta time (WIB)."""
+    raw = str(value).strip()
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        raise BadField(f"{name} {raw!r} is not a date or time like 2026-11-27T08:00:00Z or 2026-11-27 15:00") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=WIB)
+    return format_ts(parsed.astimezone(UTC))
+
+
+def uuid(value: Any, name: str) -> str:
+    out = str(value).strip().lower()
+    if not _UUID.match(out):
+        raise BadField(f"{name} {value!r} is not a UUID")
+    return out
+
+
+def sha256(value: Any, name: str) -> str:
+    out = str(value).strip().lower()
+    if not _SHA256.match(out):
+        raise BadField(f"{name} must be 64 hex characters")
+    return out
+
+
+def record_from_fields(row: dict[str, Any], issuer: str, defaults: RecordDefaults) -> dict[str, Any]:
+    """An unsigned record body from one row's values (see ``docs/walkthrough.md`` for the columns)."""
+    def get(name: str) -> Any:
+        value = row.get(name)
+        return None if blank(value) else value
+
+    if get("issuer") is not None and str(get("issuer")).strip() != issuer:
+        raise BadField(f"issuer {get('issuer')!r} is not you ({issuer!r})")
+    action = str(get("action") or "block").strip().lower()
+    if action not in ("block", "unblock"):
+        raise BadField(f"action {action!r} is not block or unblock")
+    given = row.get("evidence")
+    evidence: dict[str, Any] = given if isinstance(given, dict) else {}
+    raw_category = get("category") or defaults.category
+    if raw_category is None:
+        raise BadField("no category (add a category column or pass --category)")
+    raw_reason = get("reason") or defaults.reason
+    if raw_reason is None:
+        raise BadField("no reason (add a reason column or pass --reason)")
+    complaints = get("complaints") if get("complaints") is not None else evidence.get("complaints")
+    ref = get("ref") if get("ref") is not None else evidence.get("ref")
+    digest = get("digest") if get("digest") is not None else evidence.get("digest")
+    confidence = get("confidence")
+    observed = get("observed_at")
+    issued = get("issued_at")
+    expires = get("expires_at") or defaults.expires_at
+    supersedes = get("supersedes")
+    if action == "unblock" and supersedes is None:
+        raise BadField("an unblock names the block it lifts in a supersedes column")
+    return builders.record_body(
+        issuer,
+        number(row.get("number")),
+        action=action,
+        category=category(raw_category),
+        channels=channels(get("channels") or list(defaults.channels)),
+        reason=text(raw_reason, "reason", 1000),
+        complaints=integer(complaints, "complaints", 0) if complaints is not None else defaults.complaints,
+        ref=text(ref, "ref", 200) if ref is not None else None,
+        digest=sha256(digest, "digest") if digest is not None else None,
+        confidence=integer(confidence, "confidence", 0, 100) if confidence is not None else defaults.confidence,
+        observed_at=timestamp(observed, "observed_at") if observed is not None else None,
+        issued_at=timestamp(issued, "issued_at") if issued is not None else None,
+        expires_at=timestamp(expires, "expires_at") if expires is not None else None,
+        supersedes=uuid(supersedes, "supersedes") if supersedes is not None else None,
+        record_id=uuid(get("id"), "id") if get("id") is not None else None,
+    )
+
+
+def ack_from_fields(row: dict[str, Any], partner: str) -> dict[str, Any]:
+    """An unsigned ack body from a ``record_id,outcome,reason[,acted_at][,id]`` row."""
+    record_id = row.get("record_id")
+    if blank(record_id):
+        raise BadField("no record_id")
+    outcome = str(row.get("outcome") or "").strip().lower()
+    if outcome not in builders.OUTCOMES:
+        raise BadField(f"outcome {row.get('outcome')!r} is not one of {', '.join(builders.OUTCOMES)}")
+    reason = None if blank(row.get("reason")) else text(row.get("reason"), "reason", 1000)
+    if outcome in builders.NEEDS_REASON and reason is None:
+        raise BadField(f"an outcome of {outcome} needs a reason")
+    acted = row.get("acted_at")
+    return builders.ack_body(
+        partner,
+        uuid(record_id, "record_id"),
+        outcome,
+        reason,
+        acted_at=None if blank(acted) else timestamp(acted, "acted_at"),
+        ack_id=None if blank(row.get("id")) else uuid(row.get("id"), "id"),
+    )

@@ -1,0 +1,87 @@
+"""``flask --app wsgi demo``: a world with weeks of history, made once, usable by the partner CLI."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import stat
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from hub.db import utcnow
+from hub.demo import CLOCK_USERS, PROFILES, demo_command
+from tests.test_partners_support import CliPartner, serve
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_world_once_then_refused_and_usable_by_the_partner_cli(app: Flask, tmp_path: Path) -> None:
+    from hub.acks.anomalies import Anomaly
+    from hub.acks.models import Attestation
+    from hub.auth.models import Partner, PartnerKey
+    from hub.db import db
+    from hub.records.models import Assignment, Record
+
+    app.cli.add_command(demo_command)
+    runner = app.test_cli_runner()
+    out = tmp_path / "demo"
+    made = runner.invoke(args=["demo", "--days", "10", "--out", str(out), "--hub-url", "http://hub.example"])
+    assert made.exit_code == 0, made.output
+    assert "demo world ready: 8 partners" in made.output
+
+    for name in CLOCK_USERS:  # the clock is the hub's own again
+        module = importlib.import_module(name)
+        assert getattr(module, "utcnow", utcnow) is utcnow
+
+    with app.app_context():
+        partners = {p.id: p for p in db.session.scalars(select(Partner))}
+        assert set(partners) == {p.id for p in PROFILES}
+        assert partners["xl"].carrier_names == ["AXIS", "XL"]
+        assert db.session.scalar(select(func.count()).select_from(PartnerKey)) == 8
+        records = db.session.scalars(select(Record)).all()
+        ministry = [r for r in records if r.issuer == "kominfo" and r.action == "block"]
+        assert len(ministry) >= 100 and any(r.issuer != "kominfo" for r in records)
+        assert any(r.action == "unblock" for r in records) and any(r.lifted_by for r in records)
+        received = sorted(r.received_at for r in records)
+        assert received[-1] - received[0] > timedelta(days=8)  # history, not a burst
+        assert any(r.number.startswith(("+60", "+855", "+63")) for r in records)
+        now = utcnow()
+        rows = db.session.scalars(select(Assignment)).all()
+        acted = [a for a in rows if a.acted_at is not None]
+        assert len(acted) > len(rows) * 0.6
+        assert any(a.acted_at - a.assigned_at > timedelta(hours=24) for a in acted)  # late
+        assert any(a.acted_at is None and now - a.assigned_at > timedelta(hours=24) for a in rows)  # overdue
+        assert {a.outcome for a in acted} >= {"blocked", "not_applicable", "rejected", "unblocked"}
+        assert all(a.delivered_at is not None and a.delivered_at <= a.acted_at for a in acted)
+        assert db.session.scalar(select(func.count()).select_from(Anomaly)) >= 1
+        matches = [m for (m,) in db.session.execute(select(Attestation.match))]
+        assert matches.count(False) == 1 and matches.count(True) >= 7
+
+    for profile in PROFILES:
+        env = (out / f"{profile.id}.env").read_text()
+        assert f"TANGKAL_PARTNER={profile.id}\n" in env and "TANGKAL_CLIENT_SECRET=" in env
+        for suffix in (".env", ".key"):
+            assert stat.S_IMODE((out / f"{profile.id}{suffix}").stat().st_mode) == 0o600
+
+    again = runner.invoke(args=["demo", "--out", str(out)])
+    assert again.exit_code == 0 and "already exists" in again.output and "nothing done" in again.output
+
+    # A demo partner, with the credentials the demo wrote, through the partner CLI.
+    values = dict(line.split("=", 1) for line in (out / "telkomsel.env").read_text().splitlines())
+    with serve(app) as url:
+        from keys.keyfiles import read_private_key
+        from tests.support import PartnerCreds
+
+        creds = PartnerCreds("telkomsel", "operator", values["TANGKAL_CLIENT_ID"], values["TANGKAL_CLIENT_SECRET"],
+                             values["TANGKAL_KID"], read_private_key(values["TANGKAL_KEY"]))
+        telkomsel = CliPartner(creds, url, Path(values["TANGKAL_KEY"]))
+        pulled = telkomsel.run("pull", "--out", "tsel.jsonl", cwd=tmp_path)
+        assert pulled.returncode == 0, pulled.stderr
+        items = [json.loads(line) for line in (tmp_path / "tsel.jsonl").read_text().splitlines()]
+        assert items and all(i["assignment"] is None or i["assignment"]["status"] != "pending" for i in items)
+        verified = telkomsel.run("verify", "receipts", "tsel.jsonl", "--max", "5", cwd=tmp_path)
+        assert verified.returncode == 0, verified.stderr
