@@ -63,7 +63,7 @@ def private_key_from_pem(data: bytes) -> Ed25519PrivateKey:
     return key
 
 
-def _write_atomically(path: StrPath, data: bytes, mode: int, exact_mode: bool) -> None:
+def write_atomically(path: StrPath, data: bytes, mode: int = 0o644, exact_mode: bool = False) -> None:
     """Write ``data`` to ``path`` via a temp file in the same directory and os.replace.
 
     The temp file is created with O_EXCL and ``mode`` in the same call, so it
@@ -113,7 +113,7 @@ def write_private_key(path: StrPath, key: Ed25519PrivateKey) -> None:
     An existing file at ``path`` is replaced; callers that must not clobber
     a key (``keygen``) check for it first.
     """
-    _write_atomically(path, private_key_to_pem(key), PRIVATE_FILE_MODE, exact_mode=True)
+    write_atomically(path, private_key_to_pem(key), PRIVATE_FILE_MODE, exact_mode=True)
 
 
 def read_private_key(path: StrPath) -> Ed25519PrivateKey:
@@ -157,4 +157,4 @@ def write_public_key(
         data = (json.dumps(public_jwk(public_key, kid), indent=2) + "\n").encode("utf-8")
     else:
         raise KeyFormatError(f"unknown public key format {fmt!r}; use 'pem' or 'jwk'")
-    _write_atomically(path, data, PUBLIC_FILE_MODE, exact_mode=False)
+    write_atomically(path, data, PUBLIC_FILE_MODE, exact_mode=False)

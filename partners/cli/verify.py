@@ -27,7 +27,7 @@ from typing import Any
 
 from partners.cli.common import EXIT_OK, EXIT_VERIFY, Reporter, doc, make_client
 from partners.client import HubClient
-from partners.cursor import write_atomically
+from keys.keyfiles import write_atomically
 from partners.errors import InputError, VerificationFailed
 from partners.journal import read_lines
 
