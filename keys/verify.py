@@ -43,7 +43,8 @@ def verify_signed(envelope: dict[str, Any], kind: str, hub_jwks: dict[str, Any])
     return body
 
 
-def _check_receipt_body(receipt: dict[str, Any]) -> None:
+def check_receipt_body(receipt: dict[str, Any]) -> None:
+    """A receipt body has exactly the protocol's members, of the protocol's types."""
     if set(receipt) != RECEIPT_MEMBERS:
         missing = sorted(RECEIPT_MEMBERS - set(receipt))
         extra = sorted(set(receipt) - RECEIPT_MEMBERS)
@@ -74,20 +75,22 @@ def verify_receipt(
     Returns the receipt body.
     """
     receipt = verify_signed(receipt_envelope, "receipt", hub_jwks)
-    _check_receipt_body(receipt)
-    if signed_object is None:
-        return receipt
+    check_receipt_body(receipt)
+    if signed_object is not None:
+        check_describes(receipt, signed_object)
+    return receipt
+
+
+def check_describes(receipt: dict[str, Any], signed_object: dict[str, Any]) -> None:
+    """The receipt names this object and hashes its exact JCS bytes (else :class:`ReceiptMismatch`)."""
     kind = receipt["kind"]
     if not isinstance(signed_object, dict) or kind not in signed_object:
         raise ReceiptMismatch(f"the receipt is for a {kind}, the object is not a signed {kind}")
     body, _signature = split_envelope(signed_object, kind)
     if body.get("id") != receipt["object_id"]:
-        raise ReceiptMismatch(
-            f"the receipt is for {receipt['object_id']!r}, the object is {body.get('id')!r}"
-        )
+        raise ReceiptMismatch(f"the receipt is for {receipt['object_id']!r}, the object is {body.get('id')!r}")
     if sha256_hex(canonicalize(body)) != receipt["sha256"]:
         raise ReceiptMismatch(f"the receipt's sha256 is not the hash of this {kind}: its content differs")
-    return receipt
 
 
 def _check_tree_head_body(tree_head: dict[str, Any]) -> None:

@@ -5,10 +5,11 @@ pushed (the receipt), that the hub logged it (an inclusion proof under a
 signed tree head), that the log only grew (a consistency proof), and that a
 record it acts on was really signed by its issuer. The primitives are
 ``keys`` (JCS, Ed25519, RFC 9162 proofs), shared with the hub; this module
-fetches the keys they need and keeps them. Receipts are checked here rather
-than with ``keys.verify.verify_receipt`` (same rules) because that function
-loads the hub's JWK afresh on every call, and a pull of 10,000 records would
-spend most of its time re-validating the same curve point.
+fetches the keys they need and keeps them. Receipts are checked with the
+rules of ``keys.verify`` (``check_receipt_body``, ``check_describes``) but
+with the hub's key from this object's cache: ``verify_receipt`` loads the
+JWK afresh on every call, and a pull of 10,000 records would spend most of
+its time re-validating the same curve point.
 
 Key sets are cached for the life of the client and fetched again once when
 a ``kid`` is unknown: the hub rotates its key (``keys rotate``) and
@@ -18,23 +19,21 @@ Every failure becomes :class:`partners.errors.VerificationFailed`.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import quote
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from keys.b64 import b64u_decode
-from keys.errors import EnvelopeError, ReceiptMismatch, SigningError, UnknownKid
+from keys.errors import ReceiptMismatch, SigningError, UnknownKid
 from keys.jcs import canonicalize, sha256_hex
 from keys.jwk import key_from_jwks
 from keys.merkle import verify_consistency
 from keys.signing import split_envelope, verify_bytes, verify_object
-from keys.verify import RECEIPT_MEMBERS, verify_entry_inclusion, verify_tree_head
+from keys.verify import check_describes, check_receipt_body, verify_entry_inclusion, verify_tree_head
 from partners.errors import VerificationFailed
 from partners.transport import Transport
 
-_SHA256_HEX = re.compile(r"[0-9a-f]{64}", re.ASCII)
 
 
 class Trust:
@@ -160,37 +159,6 @@ class Trust:
             )
         except (SigningError, ValueError, TypeError, KeyError) as exc:
             raise VerificationFailed(f"consistency {first.get('size')} -> {second.get('size')}: {exc}") from None
-
-
-def check_receipt_body(receipt: dict[str, Any]) -> None:
-    """A receipt body has exactly the protocol's members, of the protocol's types."""
-    if set(receipt) != RECEIPT_MEMBERS:
-        missing = sorted(RECEIPT_MEMBERS - set(receipt))
-        extra = sorted(set(receipt) - RECEIPT_MEMBERS)
-        raise EnvelopeError(f"receipt members: missing {missing}, unexpected {extra}")
-    if receipt["kind"] not in ("record", "ack"):
-        raise EnvelopeError(f"receipt kind must be 'record' or 'ack', not {receipt['kind']!r}")
-    if not isinstance(receipt["sha256"], str) or _SHA256_HEX.fullmatch(receipt["sha256"]) is None:
-        raise EnvelopeError("receipt sha256 must be 64 lowercase hex characters")
-    for name in ("seq", "log_index"):
-        value = receipt[name]
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise EnvelopeError(f"receipt {name} must be a non-negative integer")
-    for name in ("object_id", "received_at", "hub"):
-        if not isinstance(receipt[name], str) or not receipt[name]:
-            raise EnvelopeError(f"receipt {name} must be a non-empty string")
-
-
-def check_describes(receipt: dict[str, Any], signed_object: dict[str, Any]) -> None:
-    """The receipt names this object and hashes its exact JCS bytes (else :class:`ReceiptMismatch`)."""
-    kind = receipt["kind"]
-    if not isinstance(signed_object, dict) or kind not in signed_object:
-        raise ReceiptMismatch(f"the receipt is for a {kind}, the object is not a signed {kind}")
-    body, _signature = split_envelope(signed_object, kind)
-    if body.get("id") != receipt["object_id"]:
-        raise ReceiptMismatch(f"the receipt is for {receipt['object_id']!r}, the object is {body.get('id')!r}")
-    if sha256_hex(canonicalize(body)) != receipt["sha256"]:
-        raise ReceiptMismatch(f"the receipt's sha256 is not the hash of this {kind}: its content differs")
 
 
 def _object_id(signed_object: dict[str, Any] | None) -> str:
