@@ -47,16 +47,12 @@ from __future__ import annotations
 
 import argparse
 import contextvars
-import ctypes
-import gc
 import hashlib
 import json
 import os
-import resource
 import secrets
 import sys
 import time
-import tracemalloc
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,6 +61,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from _memory import MemWatch  # noqa: E402
 from _common import bench_hub, default_database_url, describe_db, median, ratio, table
 
 from hub.acks import attest  # noqa: E402  (sys.path set by _common)
@@ -82,63 +79,6 @@ PARTNERS = (("indosat", "+62857"), ("xl", "+62817"), ("telkomsel", "+62812"))  #
 
 
 # --- memory (as bench/report_daily.py) -----------------------------------------------
-
-
-def _malloc_trim() -> None:
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
-def _status_kb(name: str) -> int | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(name + ":"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def _reset_hwm() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
-@dataclass
-class MemWatch:
-    """Peak Python memory (tracemalloc, when ``trace``) and peak RSS increase of a block."""
-
-    trace: bool = False
-    py_peak: int = 0  # bytes
-    rss_delta: int = 0  # KiB
-    rss_method: str = ""
-
-    def __enter__(self) -> "MemWatch":
-        gc.collect()
-        _malloc_trim()
-        self._rss0 = _status_kb("VmRSS")
-        self._hwm = self._rss0 is not None and _reset_hwm()
-        self._maxrss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        if self.trace:
-            tracemalloc.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.trace:
-            self.py_peak = tracemalloc.get_traced_memory()[1]
-            tracemalloc.stop()
-        if self._hwm:
-            self.rss_delta = max(0, (_status_kb("VmHWM") or 0) - (self._rss0 or 0))
-            self.rss_method = "VmHWM"
-        else:
-            self.rss_delta = max(0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - self._maxrss0)
-            self.rss_method = "ru_maxrss"
 
 
 @dataclass
