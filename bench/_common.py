@@ -169,3 +169,20 @@ def describe_db(hub: BenchHub) -> str:
 
         return f"SQLite {sqlite3.sqlite_version} (file, WAL)"
     return f"PostgreSQL {hub.server_version} (fresh schema)"
+
+
+def sqlite_access_path(sql: str, params: Any) -> str:
+    """SQLite's plan for ``sql`` as "SCAN ...; SEARCH ..." (EXPLAIN QUERY PLAN, not run)."""
+    from hub.db import db
+
+    raw = db.session.connection().connection.driver_connection
+    rows = raw.execute("EXPLAIN QUERY PLAN " + sql, params or ()).fetchall()
+    parts: list[str] = []
+    for r in rows:
+        d = str(r[-1])
+        if d.startswith(("SCAN", "SEARCH", "USE TEMP")):
+            d = d.replace("USING COVERING INDEX", "USING COVERING IX").replace("USING INDEX", "USING IX")
+            if not parts or parts[-1] != d:
+                parts.append(d)
+    db.session.commit()
+    return "; ".join(parts)

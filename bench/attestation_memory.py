@@ -62,7 +62,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from _memory import MemWatch  # noqa: E402
-from _common import bench_hub, default_database_url, describe_db, median, ratio, table
+from _common import sqlite_access_path, bench_hub, default_database_url, describe_db, median, ratio, table
 
 from hub.acks import attest  # noqa: E402  (sys.path set by _common)
 from hub.db import db, utcnow  # noqa: E402
@@ -251,17 +251,7 @@ def timed(op: Op, sql: SqlLog, fn: Callable[[], Any], trace: bool = False) -> An
 def access_path(statement: str, params: Any, dialect: str) -> str:
     conn = db.session.connection()
     if dialect == "sqlite":
-        raw = conn.connection.driver_connection
-        rows = raw.execute("EXPLAIN QUERY PLAN " + statement, params or ()).fetchall()
-        parts: list[str] = []
-        for r in rows:
-            d = str(r[-1])
-            if d.startswith(("SCAN", "SEARCH", "USE TEMP")):
-                d = d.replace("USING COVERING INDEX", "USING COVERING IX").replace("USING INDEX", "USING IX")
-                if not parts or parts[-1] != d:
-                    parts.append(d)
-        db.session.commit()
-        return "; ".join(parts)
+        return sqlite_access_path(statement, params)
     # expected_set streams (yield_per): psycopg runs it as a server-side cursor, which
     # PostgreSQL plans for its first rows (cursor_tuple_fraction), so EXPLAIN it as one.
     doc = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) DECLARE bench_c NO SCROLL CURSOR WITHOUT HOLD FOR " + statement,

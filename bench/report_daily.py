@@ -70,14 +70,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from _memory import MemWatch  # noqa: E402
-from _common import bench_hub, default_database_url, describe_db, median, ratio, table
+from _common import sqlite_access_path, bench_hub, default_database_url, describe_db, median, ratio, table
 
 from hub.acks.anomalies import Anomaly  # noqa: E402  (sys.path set by _common)
 from hub.acks.models import Attestation  # noqa: E402
 from hub.auth.models import Partner  # noqa: E402
 from hub.db import UTCDateTime, db, utcnow  # noqa: E402
 from hub.ledger import log  # noqa: E402
-from hub.records.models import Assignment, Record  # noqa: E402
+from hub.records.models import Assignment  # noqa: E402
 from hub.reports import periods, service  # noqa: E402
 from hub.reports.compute import OUTCOMES, OVERDUE_LISTED  # noqa: E402
 from hub.reports.models import Report  # noqa: E402
@@ -153,17 +153,7 @@ def access_path(stmt: Stmt, dialect: str) -> str:
         return "-"
     conn = db.session.connection()
     if dialect == "sqlite":
-        raw = conn.connection.driver_connection
-        rows = raw.execute("EXPLAIN QUERY PLAN " + stmt.sql, stmt.params or ()).fetchall()
-        parts: list[str] = []
-        for r in rows:
-            d = str(r[-1])
-            if d.startswith(("SCAN", "SEARCH", "USE TEMP")):
-                d = d.replace("USING COVERING INDEX", "USING COVERING IX").replace("USING INDEX", "USING IX")
-                if not parts or parts[-1] != d:
-                    parts.append(d)
-        db.session.commit()
-        return "; ".join(parts)
+        return sqlite_access_path(stmt.sql, stmt.params)
     doc = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + stmt.sql, stmt.params or {}).scalar()
     db.session.commit()
     found: list[str] = []

@@ -29,6 +29,9 @@ from keys.keyfiles import generate_private_key
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
+#: the ``world`` fixture (the records tests' partners)
+pytest_plugins = ["tests.records_world"]
+
 
 def _pg_url_with_schema(url: str, schema: str) -> str:
     sep = "&" if "?" in url else "?"

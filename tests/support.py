@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from joserfc import jwt
 from joserfc.jwk import OKPKey
 
-from keys.keyfiles import generate_private_key, private_key_to_pem
+from keys.keyfiles import private_key_to_pem
 from keys.signing import sign_object
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from keys.verify import verify_receipt
-from tests.records_world import FOREIGN, ISAT, TSEL, TSEL2, World, world  # noqa: F401
-from tests.support import ack_body, attestation_body, basic_auth, bearer, record_body
+from tests.records_world import ISAT, TSEL, TSEL2, World
+from tests.support import ack_body, attestation_body
 
 
 def _ts(delta: timedelta = timedelta()) -> str:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from keys.verify import verify_receipt
-from tests.records_world import FOREIGN, ISAT, TSEL, World, world  # noqa: F401
+from tests.records_world import ISAT, TSEL, World
 from tests.support import basic_auth, bearer, record_body
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.records_world import FOREIGN, ISAT, TSEL, TSEL2, XL, World, world  # noqa: F401
+from tests.records_world import FOREIGN, ISAT, TSEL, TSEL2, XL, World
 from tests.support import record_body
 
 

@@ -8,7 +8,6 @@ import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-import requests
 from sqlalchemy import text
 
 from keys.verify import verify_signed
@@ -147,4 +146,3 @@ def test_failed_delivery_waits_for_its_next_attempt(make_app, register, token):
         assert webhook.deliver_due() == 0  # not due again for 30 s
     state = client.get(f"/v1/reports/{rid}/delivery", headers=auth).get_json()
     assert state["status"] == "pending" and state["attempts"] == 1 and state["last_error"]
-    assert requests  # the receiver side uses requests in production

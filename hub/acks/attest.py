@@ -93,13 +93,14 @@ def attest(caller: Caller, body: Any) -> tuple[dict[str, Any], int]:
     now = utcnow()
     if as_of - now > CLOCK_SKEW:
         raise Problem("invalid-record", f"as_of {att['as_of']} is more than 5 minutes ahead of the hub's clock.")
-    digest = sha256_hex(canonicalize(att))
+    att_bytes = canonicalize(att)
+    digest = sha256_hex(att_bytes)
     prior = db.session.get(Attestation, att["id"])
     if prior is not None:
         if prior.sha256 == digest and prior.partner_id == caller.partner_id:
             return _result(prior), 200
         raise Problem("conflict", f"Attestation {att['id']} was received before with other content.")
-    KeyRing.load(caller.partner_id).verify(body["signature"]["kid"], body, "attestation")
+    KeyRing.load(caller.partner_id).verify(body["signature"]["kid"], body, "attestation", att_bytes)
     expected = expected_set(caller.partner_id, as_of)
     row = Attestation(
         id=att["id"], partner_id=caller.partner_id, as_of=as_of, blocked_count=att["blocked_count"],

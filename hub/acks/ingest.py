@@ -40,13 +40,17 @@ class AckCandidate:
     envelope: dict[str, Any]
     body: dict[str, Any]
     kid: str
-    sha256: str
+    ack_bytes: bytes  # JCS of the ack member: hashed, and what the signature covers
     leaf: bytes
     acted_at: datetime
 
     @property
     def id(self) -> str:
         return str(self.body["id"])
+
+    @property
+    def sha256(self) -> str:
+        return sha256_hex(self.ack_bytes)
 
 
 class AckJudge:
@@ -70,10 +74,10 @@ class AckJudge:
             )
         try:
             leaf = canonicalize(item)
-            digest = sha256_hex(canonicalize(body))
+            ack_bytes = canonicalize(body)
         except CanonicalizationError as exc:
             raise Problem("invalid-record", f"The ack cannot be canonicalized (RFC 8785): {exc}") from None
-        return AckCandidate(index, item, body, item["signature"]["kid"], digest, leaf, parse_ts(body["acted_at"]))
+        return AckCandidate(index, item, body, item["signature"]["kid"], ack_bytes, leaf, parse_ts(body["acted_at"]))
 
     def with_database(self, candidates: list[AckCandidate], outcomes: list[Outcome | None]) -> list[AckCandidate]:
         if not candidates:
@@ -98,7 +102,7 @@ class AckJudge:
                 if duplicate is not None:
                     outcomes[c.index] = duplicate
                     continue
-                keyring.verify(c.kid, c.envelope, "ack")
+                keyring.verify(c.kid, c.envelope, "ack", c.ack_bytes)
                 rid = c.body["record_id"]
                 assignment = assignments.get(rid)
                 if assignment is None:

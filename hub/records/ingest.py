@@ -48,7 +48,7 @@ class Candidate:
     body: dict[str, Any]
     kid: str
     info: NumberInfo
-    sha256: str
+    record_bytes: bytes  # JCS of the record member: hashed, and what the signature covers
     leaf: bytes
     issued_at: datetime
     in_force_until: datetime | None
@@ -57,6 +57,10 @@ class Candidate:
     @property
     def id(self) -> str:
         return str(self.body["id"])
+
+    @property
+    def sha256(self) -> str:
+        return sha256_hex(self.record_bytes)
 
 
 def _lifetime(category: str) -> timedelta:
@@ -101,7 +105,7 @@ def _judge_alone(index: int, item: Any, caller: Caller, now: datetime) -> Candid
         leaf = canonicalize(item)
     except CanonicalizationError as exc:
         raise Problem("invalid-record", f"The record cannot be canonicalized (RFC 8785): {exc}") from None
-    return Candidate(index, item, body, sig["kid"], info, sha256_hex(record_bytes), leaf, issued_at, in_force_until)
+    return Candidate(index, item, body, sig["kid"], info, record_bytes, leaf, issued_at, in_force_until)
 
 
 class RecordJudge:
@@ -148,7 +152,7 @@ class RecordJudge:
                 if duplicate is not None:
                     outcomes[c.index] = duplicate
                     continue
-                keyring.verify(c.kid, c.envelope, "record")
+                keyring.verify(c.kid, c.envelope, "record", c.record_bytes)
                 if c.body["action"] == "block":
                     c.assignees = routing.for_block(c.info)
                 else:

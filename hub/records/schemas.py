@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from hub.schemas import MAX_JSON_INT, PartnerId, Sha256Hex, Signature, Strict, Timestamp, Uuid
 
