@@ -12,6 +12,12 @@ from tests.records_world import ISAT, TSEL, World
 from tests.support import basic_auth, bearer, record_body
 
 
+ITEM_STATUS = {
+    "invalid-record": 400, "invalid-number": 400, "unknown-key": 400, "revoked-key": 400, "invalid-signature": 400,
+    "issuer-mismatch": 403, "not-assigned": 403, "conflict": 409, "invalid-transition": 409,
+}
+
+
 def _ts(delta: timedelta) -> str:
     return (datetime.now(timezone.utc) + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -20,8 +26,10 @@ def _slug(result: dict) -> str:
     assert result["status"] == "rejected", result
     assert set(result) == {"id", "status", "error"}
     err = result["error"]
-    assert err["type"].startswith("urn:tangkal:problem:") and err["title"] and err["detail"] and err["status"]
-    return err["type"].removeprefix("urn:tangkal:problem:")
+    assert err["type"].startswith("urn:tangkal:problem:") and err["title"] and err["detail"]
+    slug = err["type"].removeprefix("urn:tangkal:problem:")
+    assert err["status"] == ITEM_STATUS[slug], (slug, err["status"])  # docs/protocol.md, "Judging a push"
+    return slug
 
 
 def _log_size(w: World) -> int:
