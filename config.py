@@ -26,7 +26,7 @@ def normalize_database_url(url: str) -> str:
     """Point plain ``postgresql://`` URLs at psycopg 3, the driver we ship."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

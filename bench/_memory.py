@@ -51,7 +51,7 @@ class MemWatch:
     rss_delta: int = 0  # KiB
     rss_method: str = ""
 
-    def __enter__(self) -> "MemWatch":
+    def __enter__(self) -> MemWatch:
         gc.collect()
         _malloc_trim()
         self._rss0 = _status_kb("VmRSS")

@@ -61,8 +61,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from _common import bench_hub, default_database_url, describe_db, median, ratio, sqlite_access_path, table
 from _memory import MemWatch  # noqa: E402
-from _common import sqlite_access_path, bench_hub, default_database_url, describe_db, median, ratio, table
 
 from hub.acks import attest  # noqa: E402  (sys.path set by _common)
 from hub.db import db, utcnow  # noqa: E402
@@ -104,8 +104,10 @@ class SqlLog:
 def register(app: Any, tmp: Path, partner_id: str, kind: str) -> PartnerCreds:
     """As tests/conftest.py's ``register`` fixture: the admin CLI, then a signing key."""
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["partner", "add", partner_id, "--kind", kind, "--name", partner_id.title(), "--json"],
-                           catch_exceptions=False)
+    result = runner.invoke(
+        args=["partner", "add", partner_id, "--kind", kind, "--name", partner_id.title(), "--json"],
+        catch_exceptions=False,
+    )
     if result.exit_code != 0:
         raise RuntimeError(result.output)
     out = json.loads(result.output)
@@ -113,7 +115,9 @@ def register(app: Any, tmp: Path, partner_id: str, kind: str) -> PartnerCreds:
     kid = f"{partner_id}-2026-01"
     path = tmp / f"{partner_id}-{secrets.token_hex(3)}.jwk"
     path.write_text(json.dumps(public_jwk(key.public_key(), kid)))
-    res = runner.invoke(args=["partner", "add-key", partner_id, "--kid", kid, "--public-key", str(path)], catch_exceptions=False)
+    res = runner.invoke(
+        args=["partner", "add-key", partner_id, "--kid", kid, "--public-key", str(path)], catch_exceptions=False
+    )
     if res.exit_code != 0:
         raise RuntimeError(res.output)
     return PartnerCreds(partner_id, kind, out["client_id"], out["client_secret"], kid, key, [])
@@ -129,30 +133,67 @@ class Blocks:
         self.asgs: list[dict[str, Any]] = []
         self.rows = 0
 
-    def _record(self, number: str, action: str, received: datetime, in_force_until: datetime | None,
-                lifted_by: str | None = None, rid: str | None = None) -> str:
+    def _record(
+        self,
+        number: str,
+        action: str,
+        received: datetime,
+        in_force_until: datetime | None,
+        lifted_by: str | None = None,
+        rid: str | None = None,
+    ) -> str:
         self.seq += 1
         rid = rid or str(uuid.UUID(int=self.seq, version=4))
         h = hashlib.sha256(number.encode()).hexdigest()
-        self.recs.append({
-            "id": rid, "seq": 10_000_000 + self.seq, "log_index": 10_000_000 + self.seq, "sha256": h, "issuer": "kominfo",
-            "number": number, "number_prefix": h[:5], "number_sha256": h, "action": action, "category": "scam",
-            "issued_at": received, "in_force_until": in_force_until, "supersedes": None, "lifted_by": lifted_by,
-            "received_at": received,
-        })
+        self.recs.append(
+            {
+                "id": rid,
+                "seq": 10_000_000 + self.seq,
+                "log_index": 10_000_000 + self.seq,
+                "sha256": h,
+                "issuer": "kominfo",
+                "number": number,
+                "number_prefix": h[:5],
+                "number_sha256": h,
+                "action": action,
+                "category": "scam",
+                "issued_at": received,
+                "in_force_until": in_force_until,
+                "supersedes": None,
+                "lifted_by": lifted_by,
+                "received_at": received,
+            }
+        )
         return rid
 
     def _assign(self, rid: str, pid: str, assigned: datetime, acted: datetime | None, outcome: str | None) -> None:
-        self.asgs.append({
-            "record_id": rid, "partner_id": pid, "seq": 10_000_000 + self.seq, "status": "acted" if outcome else "delivered",
-            "assigned_at": assigned, "delivered_at": assigned + timedelta(minutes=1),
-            "acted_at": acted, "outcome": outcome, "ack_id": None,
-        })
+        self.asgs.append(
+            {
+                "record_id": rid,
+                "partner_id": pid,
+                "seq": 10_000_000 + self.seq,
+                "status": "acted" if outcome else "delivered",
+                "assigned_at": assigned,
+                "delivered_at": assigned + timedelta(minutes=1),
+                "acted_at": acted,
+                "outcome": outcome,
+                "ack_id": None,
+            }
+        )
         if len(self.asgs) >= CHUNK:
             self.flush()
 
-    def block(self, pid: str, number: str, *, days_ago: float, acted_after: timedelta = timedelta(hours=1),
-              outcome: str | None = "blocked", until: datetime | None = None, lifted_at: datetime | None = None) -> None:
+    def block(
+        self,
+        pid: str,
+        number: str,
+        *,
+        days_ago: float,
+        acted_after: timedelta = timedelta(hours=1),
+        outcome: str | None = "blocked",
+        until: datetime | None = None,
+        lifted_at: datetime | None = None,
+    ) -> None:
         """A block of ``number`` received ``days_ago`` before as_of, assigned to ``pid``; optionally lifted at ``lifted_at``."""
         received = self.as_of - timedelta(days=days_ago)
         unblock_id = str(uuid.uuid4()) if lifted_at else None
@@ -254,15 +295,18 @@ def access_path(statement: str, params: Any, dialect: str) -> str:
         return sqlite_access_path(statement, params)
     # expected_set streams (yield_per): psycopg runs it as a server-side cursor, which
     # PostgreSQL plans for its first rows (cursor_tuple_fraction), so EXPLAIN it as one.
-    doc = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) DECLARE bench_c NO SCROLL CURSOR WITHOUT HOLD FOR " + statement,
-                               params or {}).scalar()
+    doc = conn.exec_driver_sql(
+        "EXPLAIN (FORMAT JSON) DECLARE bench_c NO SCROLL CURSOR WITHOUT HOLD FOR " + statement, params or {}
+    ).scalar()
     db.session.commit()
     found: list[str] = []
 
     def walk(node: dict[str, Any]) -> None:
         label = ""
         if node.get("Relation Name"):
-            label = f"{node['Node Type']} on {node['Relation Name']}" + (f" using {node['Index Name']}" if node.get("Index Name") else "")
+            label = f"{node['Node Type']} on {node['Relation Name']}" + (
+                f" using {node['Index Name']}" if node.get("Index Name") else ""
+            )
         elif node.get("Index Name"):
             label = f"{node['Node Type']} using {node['Index Name']}"
         if label and label not in found:
@@ -281,11 +325,14 @@ def set_digest(numbers: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--small", type=int, default=10, help="numbers the small partner blocks (default 10)")
-    parser.add_argument("--mid", type=int, default=10_000, help="numbers the middle partner blocks (default 10000; 0: none)")
+    parser.add_argument(
+        "--mid", type=int, default=10_000, help="numbers the middle partner blocks (default 10000; 0: none)"
+    )
     parser.add_argument("--big", type=int, default=100_000, help="numbers the big partner blocks (default 100000)")
     parser.add_argument("--runs", type=int, default=3, help="timed rounds (default 3; one more traced)")
     parser.add_argument(
-        "--database-url", default=default_database_url(),
+        "--database-url",
+        default=default_database_url(),
         help="PostgreSQL URL (default: env BENCH_DATABASE_URL, else a SQLite file in a temp dir)",
     )
     args = parser.parse_args(argv)
@@ -300,13 +347,17 @@ def main(argv: list[str] | None = None) -> int:
         sql = SqlLog()
         sql.attach(db.engine)
         register(app, hub.tmp, "kominfo", "ministry")
-        creds = {label: register(app, hub.tmp, pid, "operator") for label, (pid, _) in zip(("small", "mid", "big"), PARTNERS)
-                 if label in sizes}
+        creds = {
+            label: register(app, hub.tmp, pid, "operator")
+            for label, (pid, _) in zip(("small", "mid", "big"), PARTNERS)
+            if label in sizes
+        }
         client = app.test_client()
         headers = {}
         for label, c in creds.items():
-            resp = contextvars.Context().run(client.post, "/oauth/token", data={"grant_type": "client_credentials"},
-                                             headers=basic_auth(c))
+            resp = contextvars.Context().run(
+                client.post, "/oauth/token", data={"grant_type": "client_credentials"}, headers=basic_auth(c)
+            )
             if resp.status_code != 200:
                 raise RuntimeError(f"token refused: {resp.status_code} {resp.get_data(as_text=True)}")
             headers[label] = bearer(resp.get_json()["access_token"])
@@ -342,7 +393,9 @@ def main(argv: list[str] | None = None) -> int:
         signed = {(label, m, r): bodies(label, m) for label in sizes for m in (True, False) for r in range(rounds + 1)}
         sign_s = time.perf_counter() - t_sign
 
-        ops: dict[tuple[str, str], Op] = {(label, kind): Op() for label in sizes for kind in ("expected_set", "match", "mismatch")}
+        ops: dict[tuple[str, str], Op] = {
+            (label, kind): Op() for label in sizes for kind in ("expected_set", "match", "mismatch")
+        }
         problems: list[str] = []
 
         def request(label: str, body: dict[str, Any]) -> Any:
@@ -361,7 +414,9 @@ def main(argv: list[str] | None = None) -> int:
         def direct(label: str) -> attest.ExpectedSet:
             got = attest.expected_set(creds[label].id, as_of)
             if (got.count, got.sha256) != want[label]:
-                problems.append(f"{label} expected_set: {got.count} {got.sha256[:12]}..., generator {want[label][0]} {want[label][1][:12]}...")
+                problems.append(
+                    f"{label} expected_set: {got.count} {got.sha256[:12]}..., generator {want[label][0]} {want[label][1][:12]}..."
+                )
             return got
 
         with app.app_context():
@@ -374,49 +429,108 @@ def main(argv: list[str] | None = None) -> int:
             for r in range(rounds):
                 trace = r == args.runs
                 for label in sizes:
-                    timed(ops[(label, "expected_set")], sql, lambda: direct(label), trace)
+                    timed(ops[(label, "expected_set")], sql, lambda label=label: direct(label), trace)
                     if not trace and not ops[(label, "expected_set")].plan:
                         q = next((s, p) for s, p in sql.stmts if "records" in s and "assignments" in s)
                         ops[(label, "expected_set")].plan = access_path(q[0], q[1], hub.dialect)
-                    timed(ops[(label, "match")], sql, lambda: post(label, signed[(label, True, r)], True), trace)
-                    timed(ops[(label, "mismatch")], sql, lambda: post(label, signed[(label, False, r)], False), trace)
+                    timed(
+                        ops[(label, "match")],
+                        sql,
+                        lambda label=label, r=r: post(label, signed[(label, True, r)], True),
+                        trace,
+                    )
+                    timed(
+                        ops[(label, "mismatch")],
+                        sql,
+                        lambda label=label, r=r: post(label, signed[(label, False, r)], False),
+                        trace,
+                    )
             # The same attestation again: 200 and the stored result.
             for label in sizes:
                 body = signed[(label, True, 0)]
                 again = request(label, body)
                 got = again.get_json(silent=True) or {}
-                if again.status_code != 200 or got.get("match") is not True or got.get("id") != body["attestation"]["id"]:
+                if (
+                    again.status_code != 200
+                    or got.get("match") is not True
+                    or got.get("id") != body["attestation"]["id"]
+                ):
                     problems.append(f"{label} replay: {again.status_code} {got}")
         dbname = describe_db(hub)
     total_s = time.perf_counter() - t_start
     return print_report(args, dbname, sizes, ops, problems, int(total_rows), blocks.seq, fill_s, sign_s, total_s)
 
 
-def print_report(args: argparse.Namespace, dbname: str, sizes: dict[str, int], ops: dict[tuple[str, str], Op],
-                 problems: list[str], total_rows: int, records: int, fill_s: float, sign_s: float, total_s: float) -> int:
+def print_report(
+    args: argparse.Namespace,
+    dbname: str,
+    sizes: dict[str, int],
+    ops: dict[tuple[str, str], Op],
+    problems: list[str],
+    total_rows: int,
+    records: int,
+    fill_s: float,
+    sign_s: float,
+    total_s: float,
+) -> int:
     small, big = sizes["small"], sizes["big"]
     n_ratio = big / small
-    print(f"Attestations on {dbname}: partners blocking {', '.join(f'{n:,}' for n in sizes.values())} numbers "
-          f"(and ~1% per edge case each), {args.runs} timed round(s) + 1 traced")
-    print(f"fill: {records:,} records, {total_rows:,} assignments in {fill_s:.1f} s; bodies signed beforehand in {sign_s:.1f} s")
-    print(f"machine: {os.cpu_count()} CPUs, load average {LOAD[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end")
+    print(
+        f"Attestations on {dbname}: partners blocking {', '.join(f'{n:,}' for n in sizes.values())} numbers "
+        f"(and ~1% per edge case each), {args.runs} timed round(s) + 1 traced"
+    )
+    print(
+        f"fill: {records:,} records, {total_rows:,} assignments in {fill_s:.1f} s; bodies signed beforehand in {sign_s:.1f} s"
+    )
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {LOAD[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+    )
     print()
     labels = list(sizes)
     rows = []
     rss_method = ""
-    for kind, name in (("expected_set", "expected_set()"), ("match", "POST matching"), ("mismatch", "POST mismatching")):
+    for kind, name in (
+        ("expected_set", "expected_set()"),
+        ("match", "POST matching"),
+        ("mismatch", "POST mismatching"),
+    ):
         for label in labels:
             op = ops[(label, kind)]
             rss_method = rss_method or op.rss_method
-            rows.append([name if label == labels[0] else "", f"{sizes[label]:,}", f"{op.seconds * 1000:.2f}",
-                         f"{op.seconds / sizes[label] * 1e6:.2f}", f"{min(op.stmts)}-{max(op.stmts)}" if min(op.stmts) != max(op.stmts) else str(op.stmts[0]),
-                         f"{op.py_peak / 1024:,.1f}", f"{max(op.rss):,}"])
-    print(table(["operation", "numbers", "ms (median)", "us/number", "stmts", "py peak KiB", f"RSS incr KiB ({rss_method})"], rows))
+            rows.append(
+                [
+                    name if label == labels[0] else "",
+                    f"{sizes[label]:,}",
+                    f"{op.seconds * 1000:.2f}",
+                    f"{op.seconds / sizes[label] * 1e6:.2f}",
+                    f"{min(op.stmts)}-{max(op.stmts)}" if min(op.stmts) != max(op.stmts) else str(op.stmts[0]),
+                    f"{op.py_peak / 1024:,.1f}",
+                    f"{max(op.rss):,}",
+                ]
+            )
+    print(
+        table(
+            [
+                "operation",
+                "numbers",
+                "ms (median)",
+                "us/number",
+                "stmts",
+                "py peak KiB",
+                f"RSS incr KiB ({rss_method})",
+            ],
+            rows,
+        )
+    )
     print()
     rrows = []
     missed: list[str] = []
     excess_mib = 0.0
-    for kind, name in (("expected_set", "expected_set()"), ("match", "POST matching"), ("mismatch", "POST mismatching")):
+    for kind, name in (
+        ("expected_set", "expected_set()"),
+        ("match", "POST matching"),
+        ("mismatch", "POST mismatching"),
+    ):
         a, b = ops[("small", kind)], ops[("big", kind)]
         py_r = ratio(b.py_peak, a.py_peak)
         t_r = ratio(b.seconds, a.seconds)
@@ -424,8 +538,17 @@ def print_report(args: argparse.Namespace, dbname: str, sizes: dict[str, int], o
         excess = (b.py_peak - a.py_peak) / 2**20
         excess_mib = max(excess_mib, excess)
         plateau = ratio(b.py_peak, ops[("mid", kind)].py_peak) if "mid" in sizes else float("nan")
-        rrows.append([name, f"{py_r:.2f}", f"{plateau:.2f}" if "mid" in sizes else "-", f"{excess:+.2f}",
-                      f"{rss_big - rss_small:+,}", f"{t_r:.0f}", f"{n_ratio:,.0f}"])
+        rrows.append(
+            [
+                name,
+                f"{py_r:.2f}",
+                f"{plateau:.2f}" if "mid" in sizes else "-",
+                f"{excess:+.2f}",
+                f"{rss_big - rss_small:+,}",
+                f"{t_r:.0f}",
+                f"{n_ratio:,.0f}",
+            ]
+        )
         # Flat = does not grow with n: no growth from mid to big (n x10), and what the big
         # partner costs over the small one bounded by a constant (8 MiB, as for RSS).
         if "mid" in sizes and plateau > 1.5:
@@ -440,13 +563,30 @@ def print_report(args: argparse.Namespace, dbname: str, sizes: dict[str, int], o
             missed.append(f"{name} statements {sorted(set(a.stmts))} -> {sorted(set(b.stmts))}")
     mid_head = f"py peak big/mid (n x{big / sizes['mid']:.0f})" if "mid" in sizes else "py peak big/mid"
     print(f"ratios big ({big:,}) / small ({small:,}):")
-    print(table(["operation", "py peak ratio", mid_head, "py peak big-small MiB", "RSS incr big-small KiB", "time ratio", "n ratio"],
-                rrows))
-    print(f"(the expected set is fetched {attest.STREAM_BATCH:,} rows at a time (hub.acks.attest.STREAM_BATCH): memory grows "
-          f"up to that many numbers, then stays flat; big/mid is the flatness, big-small the constant it costs)")
+    print(
+        table(
+            [
+                "operation",
+                "py peak ratio",
+                mid_head,
+                "py peak big-small MiB",
+                "RSS incr big-small KiB",
+                "time ratio",
+                "n ratio",
+            ],
+            rrows,
+        )
+    )
+    print(
+        f"(the expected set is fetched {attest.STREAM_BATCH:,} rows at a time (hub.acks.attest.STREAM_BATCH): memory grows "
+        f"up to that many numbers, then stays flat; big/mid is the flatness, big-small the constant it costs)"
+    )
     print()
-    print("access path of the expected-set query (EXPLAIN" + (" DECLARE ... CURSOR: it streams through a server-side cursor)"
-                                                             if "PostgreSQL" in dbname else ")") + ":")
+    print(
+        "access path of the expected-set query (EXPLAIN"
+        + (" DECLARE ... CURSOR: it streams through a server-side cursor)" if "PostgreSQL" in dbname else ")")
+        + ":"
+    )
     for label in labels:
         print(f"  {sizes[label]:>9,}: {ops[(label, 'expected_set')].plan}")
     print()
@@ -456,19 +596,27 @@ def print_report(args: argparse.Namespace, dbname: str, sizes: dict[str, int], o
             print("  " + p)
         print(f"(total {total_s:.0f} s)")
         return 1
-    print(f"answers checked: expected_set count and SHA-256 equal the generator's set at every size; every matching POST 201 "
-          f"match=true, every mismatching one 201 match=false, expected_count right; the same id again 200 with the stored result: OK")
+    print(
+        "answers checked: expected_set count and SHA-256 equal the generator's set at every size; every matching POST 201 "
+        "match=true, every mismatching one 201 match=false, expected_count right; the same id again 200 with the stored result: OK"
+    )
     print()
     exp_r = ratio(ops[("big", "expected_set")].py_peak, ops[("small", "expected_set")].py_peak)
     req_r = max(ratio(ops[("big", k)].py_peak, ops[("small", k)].py_peak) for k in ("match", "mismatch"))
-    flat = (f"big/mid x{max(ratio(ops[('big', k)].py_peak, ops[('mid', k)].py_peak) for k in ('expected_set', 'match', 'mismatch')):.2f} "
-            f"(n x{big / sizes['mid']:.0f}), " if "mid" in sizes else "")
+    flat = (
+        f"big/mid x{max(ratio(ops[('big', k)].py_peak, ops[('mid', k)].py_peak) for k in ('expected_set', 'match', 'mismatch')):.2f} "
+        f"(n x{big / sizes['mid']:.0f}), "
+        if "mid" in sizes
+        else ""
+    )
     if missed:
         print(f"VERDICT: attestation memory NOT flat on {dbname}: " + "; ".join(missed) + f" (n ratio {n_ratio:,.0f})")
     else:
-        print(f"VERDICT: attestation memory bounded on {dbname}: Python peak {flat}big/small x{exp_r:.2f} for expected_set and "
-              f"<= x{req_r:.2f} for the requests (+{excess_mib:.1f} MiB at most: the {attest.STREAM_BATCH:,}-row fetch "
-              f"buffer, not n), n ratio {n_ratio:,.0f}; matching and mismatching both answered right")
+        print(
+            f"VERDICT: attestation memory bounded on {dbname}: Python peak {flat}big/small x{exp_r:.2f} for expected_set and "
+            f"<= x{req_r:.2f} for the requests (+{excess_mib:.1f} MiB at most: the {attest.STREAM_BATCH:,}-row fetch "
+            f"buffer, not n), n ratio {n_ratio:,.0f}; matching and mismatching both answered right"
+        )
     print(f"(total {total_s:.0f} s)")
     return 2 if missed else 0
 

@@ -66,9 +66,9 @@ NAMESPACE = uuid.UUID("6f0d5a52-4b1e-4c1a-9e1d-7a1b2c3d4e5f")
 def leaf_data(i: int) -> bytes:
     """Synthetic JCS-like bytes of leaf i: deterministic, so a leaf hash never needs a read."""
     oid = uuid.uuid5(NAMESPACE, str(i))
-    return (
-        b'{"record":{"id":"%s","n":%d},"signature":{"alg":"Ed25519","kid":"bench-2026-01","value":"synthetic"}}'
-        % (str(oid).encode(), i)
+    return b'{"record":{"id":"%s","n":%d},"signature":{"alg":"Ed25519","kid":"bench-2026-01","value":"synthetic"}}' % (
+        str(oid).encode(),
+        i,
     )
 
 
@@ -226,7 +226,7 @@ class SizeResult:
     n: int
     ops: dict[str, OpStats]
     node_rows: int
-    singles: list["Batch"] = field(default_factory=list)  # one-leaf appends right after measuring
+    singles: list[Batch] = field(default_factory=list)  # one-leaf appends right after measuring
 
 
 @dataclass
@@ -267,7 +267,14 @@ def append_once(hashes: list[bytes], count: int, sql: StatementLog, dialect: str
     return batch
 
 
-def append_batches(target: int, hashes: list[bytes], sql: StatementLog, batch_log: list[Batch], dialect: str, measure: Callable[[int], bool] = lambda start: False) -> None:
+def append_batches(
+    target: int,
+    hashes: list[bytes],
+    sql: StatementLog,
+    batch_log: list[Batch],
+    dialect: str,
+    measure: Callable[[int], bool] = lambda start: False,
+) -> None:
     """Grow the log to ``target`` leaves in batches of BATCH; ``measure(start)`` picks batches to replay."""
     while len(hashes) < target:
         start = len(hashes)
@@ -279,7 +286,15 @@ def single_appends(hashes: list[bytes], sql: StatementLog, dialect: str, count: 
     return [append_once(hashes, 1, sql, dialect, i < replayed) for i in range(count)]
 
 
-def measure_size(n: int, hashes: list[bytes], args: argparse.Namespace, sql: StatementLog, dialect: str, rng: random.Random, used_heads: set[int]) -> SizeResult:
+def measure_size(
+    n: int,
+    hashes: list[bytes],
+    args: argparse.Namespace,
+    sql: StatementLog,
+    dialect: str,
+    rng: random.Random,
+    used_heads: set[int],
+) -> SizeResult:
     store = log.SqlNodeStore(db.session)
     k = args.proofs
     idx = [rng.randrange(n) for _ in range(k)]
@@ -297,9 +312,13 @@ def measure_size(n: int, hashes: list[bytes], args: argparse.Namespace, sql: Sta
 
     ops: dict[str, OpStats] = {}
     ops["inclusion proof"], incl = run_op("inclusion proof", [lambda i=i: log.inclusion(i, n) for i in idx], sql)
-    ops["consistency proof"], cons = run_op("consistency proof", [lambda a=a, b=b: log.consistency(a, b) for a, b in pairs], sql)
+    ops["consistency proof"], cons = run_op(
+        "consistency proof", [lambda a=a, b=b: log.consistency(a, b) for a, b in pairs], sql
+    )
     ops["root hash"], roots = run_op("root hash", [lambda s=s: tree.root_hash(store, s) for s in sizes], sql)
-    ops["signed head (cold)"], _ = run_op("signed head (cold)", [lambda s=s: log.signed_head(at_size=s) for s in head_sizes], sql, warmup=0)
+    ops["signed head (cold)"], _ = run_op(
+        "signed head (cold)", [lambda s=s: log.signed_head(at_size=s) for s in head_sizes], sql, warmup=0
+    )
 
     for op in ops.values():
         measure_db_work(op, dialect, args.work_sample)
@@ -320,7 +339,19 @@ class VerificationFailed(Exception):
     pass
 
 
-def verify(n: int, hashes: list[bytes], idx: list[int], incl: list[list[str]], pairs: list[tuple[int, int]], cons: list[list[str]], sizes: list[int], roots: list[bytes], store: log.SqlNodeStore, rng: random.Random, sample: int) -> None:
+def verify(
+    n: int,
+    hashes: list[bytes],
+    idx: list[int],
+    incl: list[list[str]],
+    pairs: list[tuple[int, int]],
+    cons: list[list[str]],
+    sizes: list[int],
+    roots: list[bytes],
+    store: log.SqlNodeStore,
+    rng: random.Random,
+    sample: int,
+) -> None:
     """Proofs from the SQL store against roots, and roots against an O(n) recomputation."""
     root_n = tree.root_hash(store, n)
     checked_roots = {n: root_n}
@@ -338,7 +369,9 @@ def verify(n: int, hashes: list[bytes], idx: list[int], incl: list[list[str]], p
             verify_inclusion(idx[j], n, hashes[idx[j]], [bytes.fromhex(h) for h in incl[j]], root_n)
         for j in rng.sample(range(len(pairs)), min(sample, len(pairs))):
             a, b = pairs[j]
-            verify_consistency(a, b, tree.root_hash(store, a), tree.root_hash(store, b), [bytes.fromhex(h) for h in cons[j]])
+            verify_consistency(
+                a, b, tree.root_hash(store, a), tree.root_hash(store, b), [bytes.fromhex(h) for h in cons[j]]
+            )
     except Exception as exc:  # keys.errors.ProofError and anything a malformed path raises
         raise VerificationFailed(f"at size {n}: {type(exc).__name__}: {exc}") from exc
     db.session.commit()
@@ -362,11 +395,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--proofs", type=int, default=200, help="random calls per operation and size (default 200)")
     parser.add_argument("--heads", type=int, default=20, help="cold signed heads per size (default 20)")
     parser.add_argument("--verify", type=int, default=25, help="proofs of each kind verified per size (default 25)")
-    parser.add_argument("--work-sample", type=int, default=25, help="calls replayed to measure database work (default 25)")
+    parser.add_argument(
+        "--work-sample", type=int, default=25, help="calls replayed to measure database work (default 25)"
+    )
     parser.add_argument("--singles", type=int, default=30, help="one-leaf appends timed at each size (default 30)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
-        "--database-url", default=default_database_url(),
+        "--database-url",
+        default=default_database_url(),
         help="PostgreSQL URL (default: env BENCH_DATABASE_URL, else a SQLite file in a temp dir)",
     )
     args = parser.parse_args(argv)
@@ -404,15 +440,26 @@ def in_window(start: int, args: argparse.Namespace) -> bool:
     return args.small <= start < args.small + WINDOW * BATCH or start >= args.leaves - WINDOW * BATCH
 
 
-def report(args: argparse.Namespace, dbname: str, small: SizeResult, big: SizeResult, batches: list[Batch], fill_s: float, total_s: float, dialect: str) -> int:
+def report(
+    args: argparse.Namespace,
+    dbname: str,
+    small: SizeResult,
+    big: SizeResult,
+    batches: list[Batch],
+    fill_s: float,
+    total_s: float,
+    dialect: str,
+) -> int:
     n_ratio = big.n / small.n
     log_ratio = math.log2(big.n) / math.log2(small.n)
     # "Far below the n ratio": nearer the log ratio than the n ratio on a log scale,
     # i.e. under their geometric mean (12.9 for 1k -> 100k).
     limit = math.sqrt(n_ratio * log_ratio)
     work_unit = "VM steps" if dialect == "sqlite" else "buffer pages"
-    print(f"Merkle log on {dbname}: {small.n:,} -> {big.n:,} leaves, {args.proofs} random calls per operation "
-          f"({args.heads} for cold heads), seed {args.seed}")
+    print(
+        f"Merkle log on {dbname}: {small.n:,} -> {big.n:,} leaves, {args.proofs} random calls per operation "
+        f"({args.heads} for cold heads), seed {args.seed}"
+    )
     print(f"merkle_nodes rows: {small.node_rows:,} at n={small.n:,}, {big.node_rows:,} at n={big.n:,}")
     print()
     rows = []
@@ -433,27 +480,60 @@ def report(args: argparse.Namespace, dbname: str, small: SizeResult, big: SizeRe
             reasons.append("reads leaves")
         if reasons:
             failed.append(f"{name} ({', '.join(reasons)})")
-        rows.append([
-            name,
-            fmt_ms(mean(a.times)), fmt_ms(p95(a.times)), fmt_range(a.stmts), f"{mean(a.rows):.1f}", f"{mean(a.work):,.0f}",
-            fmt_ms(mean(b.times)), fmt_ms(p95(b.times)), fmt_range(b.stmts), f"{mean(b.rows):.1f}", f"{mean(b.work):,.0f}",
-            f"{t_ratio:.2f}", f"{w_ratio:.2f}", "ok" if not reasons else "NO",
-        ])
-    s, bg = f"{small.n // 1000}k" if small.n % 1000 == 0 else str(small.n), f"{big.n // 1000}k" if big.n % 1000 == 0 else str(big.n)
-    print(table(
-        ["operation",
-         f"{s} ms", f"{s} p95", f"{s} stmts", f"{s} nodes", f"{s} work",
-         f"{bg} ms", f"{bg} p95", f"{bg} stmts", f"{bg} nodes", f"{bg} work",
-         "t ratio", "work ratio", "O(log n)"],
-        rows,
-    ))
+        rows.append(
+            [
+                name,
+                fmt_ms(mean(a.times)),
+                fmt_ms(p95(a.times)),
+                fmt_range(a.stmts),
+                f"{mean(a.rows):.1f}",
+                f"{mean(a.work):,.0f}",
+                fmt_ms(mean(b.times)),
+                fmt_ms(p95(b.times)),
+                fmt_range(b.stmts),
+                f"{mean(b.rows):.1f}",
+                f"{mean(b.work):,.0f}",
+                f"{t_ratio:.2f}",
+                f"{w_ratio:.2f}",
+                "ok" if not reasons else "NO",
+            ]
+        )
+    s, bg = (
+        f"{small.n // 1000}k" if small.n % 1000 == 0 else str(small.n),
+        f"{big.n // 1000}k" if big.n % 1000 == 0 else str(big.n),
+    )
+    print(
+        table(
+            [
+                "operation",
+                f"{s} ms",
+                f"{s} p95",
+                f"{s} stmts",
+                f"{s} nodes",
+                f"{s} work",
+                f"{bg} ms",
+                f"{bg} p95",
+                f"{bg} stmts",
+                f"{bg} nodes",
+                f"{bg} work",
+                "t ratio",
+                "work ratio",
+                "O(log n)",
+            ],
+            rows,
+        )
+    )
     refreshes = sum(op.key_refreshes for r in (small, big) for op in r.ops.values())
-    print(f"(ms: mean per call; stmts: SQL statements per call, min-max; nodes: subtree hashes read per call; "
-          f"work: database {work_unit} per call, from {args.work_sample} replayed SELECTs)")
+    print(
+        f"(ms: mean per call; stmts: SQL statements per call, min-max; nodes: subtree hashes read per call; "
+        f"work: database {work_unit} per call, from {args.work_sample} replayed SELECTs)"
+    )
     if refreshes:
         print(f"({refreshes} hub_keys read(s) by the signer's 30-second key refresh left out of stmts)")
-    print(f"reference ratios: log2({big.n:,})/log2({small.n:,}) = {log_ratio:.2f}   n ratio = {n_ratio:.0f}   "
-          f"'far below' = under sqrt(log2 ratio * n ratio) = {limit:.1f}")
+    print(
+        f"reference ratios: log2({big.n:,})/log2({small.n:,}) = {log_ratio:.2f}   n ratio = {n_ratio:.0f}   "
+        f"'far below' = under sqrt(log2 ratio * n ratio) = {limit:.1f}"
+    )
     print()
     print("access path of the node SELECT:")
     for name in small.ops:
@@ -470,22 +550,43 @@ def report(args: argparse.Namespace, dbname: str, small: SizeResult, big: SizeRe
     def row(label: str, group: list[Batch]) -> list[str]:
         works = [b.work for b in group if b.work is not None]
         plans = [b.plan for b in group if b.plan]
-        span = f"{group[0].start:,}" if len(group) == 1 or group[0].start == group[-1].start else f"{group[0].start:,}-{group[-1].start:,}"
-        return [label, span, f"{median([b.seconds for b in group]) * 1000:.2f}", fmt_range([b.stmts for b in group]),
-                f"{median(works):,.0f}" if works else "-", plans[0] if plans else "-"]
+        span = (
+            f"{group[0].start:,}"
+            if len(group) == 1 or group[0].start == group[-1].start
+            else f"{group[0].start:,}-{group[-1].start:,}"
+        )
+        return [
+            label,
+            span,
+            f"{median([b.seconds for b in group]) * 1000:.2f}",
+            fmt_range([b.stmts for b in group]),
+            f"{median(works):,.0f}" if works else "-",
+            plans[0] if plans else "-",
+        ]
 
-    print(f"append (reserve + append + commit), median per batch; edge-read work and path replayed right after the commit:")
-    print(table(
-        ["batch", "leaves before", "ms/batch", "stmts/batch", f"edge-read work ({work_unit})", "edge-read access path"],
-        [
-            row(f"{BATCH} leaves, first (cold)", [first])[:4] + ["-", "(no edge: empty tree)"],
-            row(f"{BATCH} leaves near {small.n:,}", early),
-            row(f"{BATCH} leaves near {big.n:,}", late),
-            row(f"1 leaf at {small.n:,}", small.singles),
-            row(f"1 leaf at {big.n:,}", big.singles),
-        ],
-        "lrrrrl",
-    ))
+    print(
+        "append (reserve + append + commit), median per batch; edge-read work and path replayed right after the commit:"
+    )
+    print(
+        table(
+            [
+                "batch",
+                "leaves before",
+                "ms/batch",
+                "stmts/batch",
+                f"edge-read work ({work_unit})",
+                "edge-read access path",
+            ],
+            [
+                row(f"{BATCH} leaves, first (cold)", [first])[:4] + ["-", "(no edge: empty tree)"],
+                row(f"{BATCH} leaves near {small.n:,}", early),
+                row(f"{BATCH} leaves near {big.n:,}", late),
+                row(f"1 leaf at {small.n:,}", small.singles),
+                row(f"1 leaf at {big.n:,}", big.singles),
+            ],
+            "lrrrrl",
+        )
+    )
     append_failed = []
     # The batch windows sit at the mean tree sizes below, not exactly at small and big.
     n_early = mean([b.start + BATCH / 2 for b in early])
@@ -495,7 +596,9 @@ def report(args: argparse.Namespace, dbname: str, small: SizeResult, big: SizeRe
         ("1-leaf append", small.singles, big.singles, float(small.n), float(big.n)),
     ):
         t_r = ratio(median([b.seconds for b in hi]), median([b.seconds for b in lo]))
-        w_r = ratio(median([b.work for b in hi if b.work is not None]), median([b.work for b in lo if b.work is not None]))
+        w_r = ratio(
+            median([b.work for b in hi if b.work is not None]), median([b.work for b in lo if b.work is not None])
+        )
         an_ratio = n_hi / n_lo
         alog_ratio = math.log2(n_hi) / math.log2(n_lo)
         a_limit = math.sqrt(an_ratio * alog_ratio)
@@ -503,22 +606,32 @@ def report(args: argparse.Namespace, dbname: str, small: SizeResult, big: SizeRe
         # read. (A fixed 2x on time alone flips with the machine's load; the work does not.)
         judged = n_hi >= 4 * n_lo  # too close together to tell anything apart otherwise
         flat = not judged or (t_r <= a_limit and w_r <= a_limit)
-        verdict = ("flat" if flat else "NOT flat: grows with n") if judged else "not judged: --leaves too close to --small"
-        print(f"{label} ratios (size {n_hi:,.0f} vs {n_lo:,.0f}): time = {t_r:.2f}, edge-read work = {w_r:.2f}; "
-              f"log2 ratio {alog_ratio:.2f}, n ratio {an_ratio:.1f}, limit {a_limit:.1f} -> {verdict}")
+        verdict = (
+            ("flat" if flat else "NOT flat: grows with n") if judged else "not judged: --leaves too close to --small"
+        )
+        print(
+            f"{label} ratios (size {n_hi:,.0f} vs {n_lo:,.0f}): time = {t_r:.2f}, edge-read work = {w_r:.2f}; "
+            f"log2 ratio {alog_ratio:.2f}, n ratio {an_ratio:.1f}, limit {a_limit:.1f} -> {verdict}"
+        )
         if not flat:
-            append_failed.append(f"{label} append (time x{t_r:.1f}, edge-read db work x{w_r:.1f})".replace("append append", "append"))
+            append_failed.append(
+                f"{label} append (time x{t_r:.1f}, edge-read db work x{w_r:.1f})".replace("append append", "append")
+            )
     print(f"filling {small.n:,} -> {big.n:,} leaves took {fill_s:.1f} s")
-    print(f"proofs verified with keys.merkle (inclusion and consistency, {args.verify} each per size), "
-          f"roots checked against an O(n) recomputation: OK")
+    print(
+        f"proofs verified with keys.merkle (inclusion and consistency, {args.verify} each per size), "
+        f"roots checked against an O(n) recomputation: OK"
+    )
     print()
     failed += append_failed
     if failed:
         print(f"VERDICT: O(log n) does NOT hold on {dbname} for: " + "; ".join(failed))
     else:
         worst = max(ratio(mean(big.ops[k].times), mean(small.ops[k].times)) for k in small.ops)
-        print(f"VERDICT: O(log n) holds on {dbname}: time ratios <= {worst:.2f} (log2 ratio {log_ratio:.2f}, "
-              f"n ratio {n_ratio:.0f}), statements per call constant, no leaf reads, append flat")
+        print(
+            f"VERDICT: O(log n) holds on {dbname}: time ratios <= {worst:.2f} (log2 ratio {log_ratio:.2f}, "
+            f"n ratio {n_ratio:.0f}), statements per call constant, no leaf reads, append flat"
+        )
     print(f"(total {total_s:.0f} s)")
     return 2 if failed else 0
 

@@ -33,14 +33,15 @@ import sys
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import phonenumbers
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 from _common import bench_hub, default_database_url, describe_db, mean, ratio, table
+from sqlalchemy.orm import Session
 
 import hub.auth.protect as protect  # noqa: E402  (sys.path set by _common)
 import hub.ledger.log as ledger_log  # noqa: E402
@@ -187,7 +188,9 @@ def register(app: Any, tmp: Path, partner_id: str, kind: str, carriers: list[str
     kid = f"{partner_id}-2026-01"
     path = tmp / f"{partner_id}-{secrets.token_hex(3)}.jwk"
     path.write_text(json.dumps(public_jwk(key.public_key(), kid)))
-    res = runner.invoke(args=["partner", "add-key", partner_id, "--kid", kid, "--public-key", str(path)], catch_exceptions=False)
+    res = runner.invoke(
+        args=["partner", "add-key", partner_id, "--kid", kid, "--public-key", str(path)], catch_exceptions=False
+    )
     if res.exit_code != 0:
         raise RuntimeError(res.output)
     return PartnerCreds(partner_id, kind, out["client_id"], out["client_secret"], kid, key, carriers or [])
@@ -210,7 +213,10 @@ class Numbers:
             if n in self.seen:
                 continue
             parsed = phonenumbers.parse(n, None)
-            if phonenumbers.is_valid_number(parsed) and phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) == n:
+            if (
+                phonenumbers.is_valid_number(parsed)
+                and phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) == n
+            ):
                 self.seen.add(n)
                 return n
 
@@ -250,16 +256,21 @@ def push(client: Any, headers: dict[str, str], body: bytes, size: int) -> Sample
         raise RuntimeError(f"expected {size} accepted, got {len(results)} results; first problem: {bad[:1]}")
     if PROBE.tx_count != 1:
         raise RuntimeError(f"expected one write transaction per push, saw {PROBE.tx_count}")
-    return Sample(dt, size, dict(PROBE.phase), PROBE.stmts, PROBE.tx_stmts, PROBE.tx_count, PROBE.tx_sql, PROBE.tx_commit)
+    return Sample(
+        dt, size, dict(PROBE.phase), PROBE.stmts, PROBE.tx_stmts, PROBE.tx_count, PROBE.tx_sql, PROBE.tx_commit
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
-    parser.add_argument("--requests", default="150,6,2", help="requests per round for batches of 1,100,1000 (default 150,6,2)")
+    parser.add_argument(
+        "--requests", default="150,6,2", help="requests per round for batches of 1,100,1000 (default 150,6,2)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
-        "--database-url", default=default_database_url(),
+        "--database-url",
+        default=default_database_url(),
         help="PostgreSQL URL (default: env BENCH_DATABASE_URL, else a SQLite file in a temp dir)",
     )
     args = parser.parse_args(argv)
@@ -313,9 +324,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def report(args: argparse.Namespace, dbname: str, sizes: tuple[int, ...], samples: dict[int, list[Sample]], sign_s: float, total_s: float) -> None:
-    print(f"Push throughput on {dbname}, Flask test client, {args.rounds} interleaved rounds "
-          f"(requests per round {args.requests} for batches of {','.join(map(str, sizes))}), seed {args.seed}")
+def report(
+    args: argparse.Namespace,
+    dbname: str,
+    sizes: tuple[int, ...],
+    samples: dict[int, list[Sample]],
+    sign_s: float,
+    total_s: float,
+) -> None:
+    print(
+        f"Push throughput on {dbname}, Flask test client, {args.rounds} interleaved rounds "
+        f"(requests per round {args.requests} for batches of {','.join(map(str, sizes))}), seed {args.seed}"
+    )
     print()
     summary = {}
     rows = []
@@ -334,24 +354,51 @@ def report(args: argparse.Namespace, dbname: str, sizes: tuple[int, ...], sample
             "tx_stmts": mean([x.tx_stmts for x in xs]),
         }
         m = summary[s]
-        rows.append([
-            str(s), str(len(xs)), f"{recs:,}", f"{m['rps']:,.0f}", f"{m['ms_req']:.2f}", f"{m['ms_rec']:.3f}",
-            f"{m['tx_ms']:.2f}", f"{m['tx_share'] * 100:.1f}%", f"{m['stmts']:.1f}", f"{m['tx_stmts']:.1f}",
-        ])
-    print(table(
-        ["batch", "requests", "records", "records/s", "ms/request", "ms/record", "write tx ms/req", "in write tx",
-         "stmts/req", "stmts in tx"],
-        rows,
-    ))
+        rows.append(
+            [
+                str(s),
+                str(len(xs)),
+                f"{recs:,}",
+                f"{m['rps']:,.0f}",
+                f"{m['ms_req']:.2f}",
+                f"{m['ms_rec']:.3f}",
+                f"{m['tx_ms']:.2f}",
+                f"{m['tx_share'] * 100:.1f}%",
+                f"{m['stmts']:.1f}",
+                f"{m['tx_stmts']:.1f}",
+            ]
+        )
+    print(
+        table(
+            [
+                "batch",
+                "requests",
+                "records",
+                "records/s",
+                "ms/request",
+                "ms/record",
+                "write tx ms/req",
+                "in write tx",
+                "stmts/req",
+                "stmts in tx",
+            ],
+            rows,
+        )
+    )
     print()
     base = summary[sizes[0]]
     rrows = []
     for s in sizes:
         m = summary[s]
-        rrows.append([
-            str(s), f"{ratio(m['rps'], base['rps']):.1f}x", f"{ratio(m['ms_rec'], base['ms_rec']):.3f}",
-            f"{ratio(m['tx_ms'] / s, base['tx_ms']):.3f}", f"{m['tx_share'] * 100:.1f}% vs {base['tx_share'] * 100:.1f}%",
-        ])
+        rrows.append(
+            [
+                str(s),
+                f"{ratio(m['rps'], base['rps']):.1f}x",
+                f"{ratio(m['ms_rec'], base['ms_rec']):.3f}",
+                f"{ratio(m['tx_ms'] / s, base['tx_ms']):.3f}",
+                f"{m['tx_share'] * 100:.1f}% vs {base['tx_share'] * 100:.1f}%",
+            ]
+        )
     print(f"ratios against the batch of {sizes[0]} (same run):")
     print(table(["batch", "records/s", "ms/record", "write tx ms/record", "share in write tx"], rrows))
     print()
@@ -362,8 +409,11 @@ def report(args: argparse.Namespace, dbname: str, sizes: tuple[int, ...], sample
         xs = samples[s]
         secs = sum(x.seconds for x in xs)
         shares = [sum(x.phase.get(p, 0.0) for x in xs) / secs for p in PHASES]
-        brows.append([str(s)] + [("n/a" if p in MISSING else f"{v * 100:.1f}%") for p, v in zip(PHASES, shares)]
-                     + [f"{max(0.0, 1 - sum(shares)) * 100:.1f}%"])
+        brows.append(
+            [str(s)]
+            + [("n/a" if p in MISSING else f"{v * 100:.1f}%") for p, v in zip(PHASES, shares)]
+            + [f"{max(0.0, 1 - sum(shares)) * 100:.1f}%"]
+        )
     print("share of request time by phase (write tx = reserve -> commit; other = HTTP, JSON in/out, row building):")
     print(table(["batch", *PHASES, "other"], brows))
     print()
@@ -374,16 +424,26 @@ def report(args: argparse.Namespace, dbname: str, sizes: tuple[int, ...], sample
         q = sum(x.tx_sql for x in xs)
         c = sum(x.tx_commit for x in xs)
         n = len(xs)
-        trows.append([str(s), f"{tx / n * 1000:.2f}", f"{q / n * 1000:.2f}", f"{c / n * 1000:.2f}",
-                      f"{max(0.0, tx - q - c) / n * 1000:.2f}", f"{summary[s]['tx_stmts']:.1f}"])
+        trows.append(
+            [
+                str(s),
+                f"{tx / n * 1000:.2f}",
+                f"{q / n * 1000:.2f}",
+                f"{c / n * 1000:.2f}",
+                f"{max(0.0, tx - q - c) / n * 1000:.2f}",
+                f"{summary[s]['tx_stmts']:.1f}",
+            ]
+        )
     print("inside the write transaction, ms per request (python = building rows, hashing the tree, ORM):")
     print(table(["batch", "write tx", "statements", "commit", "python", "stmts"], trows))
     print()
     big = summary[sizes[-1]]
-    print(f"VERDICT: a batch of {sizes[-1]} pushes {ratio(big['rps'], base['rps']):.1f}x the records/s of a batch of "
-          f"{sizes[0]}; the write transaction holds the counter lock {big['tx_ms']:.1f} ms per {sizes[-1]}-record batch "
-          f"({big['tx_share'] * 100:.1f}% of its request), {base['tx_ms']:.2f} ms per single record "
-          f"({base['tx_share'] * 100:.1f}%)")
+    print(
+        f"VERDICT: a batch of {sizes[-1]} pushes {ratio(big['rps'], base['rps']):.1f}x the records/s of a batch of "
+        f"{sizes[0]}; the write transaction holds the counter lock {big['tx_ms']:.1f} ms per {sizes[-1]}-record batch "
+        f"({big['tx_share'] * 100:.1f}% of its request), {base['tx_ms']:.2f} ms per single record "
+        f"({base['tx_share'] * 100:.1f}%)"
+    )
     print(f"(bodies signed beforehand in {sign_s:.1f} s, not counted; total {total_s:.0f} s)")
 
 

@@ -64,13 +64,13 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from _common import bench_hub, default_database_url, describe_db, median, ratio, sqlite_access_path, table
 from _memory import MemWatch  # noqa: E402
-from _common import sqlite_access_path, bench_hub, default_database_url, describe_db, median, ratio, table
 
 from hub.acks.anomalies import Anomaly  # noqa: E402  (sys.path set by _common)
 from hub.acks.models import Attestation  # noqa: E402
@@ -179,7 +179,7 @@ def access_path(stmt: Stmt, dialect: str) -> str:
 
 
 def _naive(d: datetime) -> datetime:
-    return d.astimezone(timezone.utc).replace(tzinfo=None)
+    return d.astimezone(UTC).replace(tzinfo=None)
 
 
 class Tally:
@@ -210,8 +210,15 @@ class Tally:
         if self.start <= received < self.end:
             self.issued[issuer] += 1
 
-    def assignment(self, pid: str, assigned: datetime, delivered: datetime | None, acted: datetime | None,
-                   outcome: str | None, delay_s: int) -> None:
+    def assignment(
+        self,
+        pid: str,
+        assigned: datetime,
+        delivered: datetime | None,
+        acted: datetime | None,
+        outcome: str | None,
+        delay_s: int,
+    ) -> None:
         s, e = self.start, self.end
         if s <= assigned < e:
             self.assigned[pid] += 1
@@ -261,8 +268,23 @@ def _same(d: datetime) -> datetime:
     return d
 
 
-REC_COLS = ("id", "seq", "log_index", "sha256", "issuer", "number", "number_prefix", "number_sha256", "action",
-            "category", "issued_at", "in_force_until", "supersedes", "lifted_by", "received_at")
+REC_COLS = (
+    "id",
+    "seq",
+    "log_index",
+    "sha256",
+    "issuer",
+    "number",
+    "number_prefix",
+    "number_sha256",
+    "action",
+    "category",
+    "issued_at",
+    "in_force_until",
+    "supersedes",
+    "lifted_by",
+    "received_at",
+)
 ASG_COLS = ("record_id", "partner_id", "seq", "status", "assigned_at", "delivered_at", "acted_at", "outcome", "ack_id")
 
 
@@ -283,7 +305,7 @@ class Writer:
             col = Assignment.__table__.c.assigned_at.type
             eng = db.engine.dialect
             proc = col.dialect_impl(eng).bind_processor(eng)
-            sample = datetime(2026, 10, 10, 1, 2, 3, 4000, tzinfo=timezone.utc)
+            sample = datetime(2026, 10, 10, 1, 2, 3, 4000, tzinfo=UTC)
             sample2 = sample.replace(microsecond=0)
             for d in (sample, sample2):
                 want = proc(d) if proc else None
@@ -316,7 +338,9 @@ class Writer:
         if self.dialect == "sqlite":
             for name, cols, rows in (("records", REC_COLS, recs), ("assignments", ASG_COLS, asgs)):
                 if rows:
-                    raw.executemany(f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", rows)
+                    raw.executemany(
+                        f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", rows
+                    )
         else:
             if self.skip_fk_triggers:
                 # As pg_restore --disable-triggers: the rows are consistent by construction, and the
@@ -384,10 +408,25 @@ class World:
             issuer = MINISTRY if op is None or rand() < 0.9 else op
             action = "block" if rand() < 0.95 else "unblock"
             rts = ts(received)
-            recs.append((
-                rid, k, 10_000_000 + k, ZERO64, issuer, number, "00000", ZERO64, action, "scam",
-                rts, ts(received + year) if action == "block" else None, None, None, rts,
-            ))
+            recs.append(
+                (
+                    rid,
+                    k,
+                    10_000_000 + k,
+                    ZERO64,
+                    issuer,
+                    number,
+                    "00000",
+                    ZERO64,
+                    action,
+                    "scam",
+                    rts,
+                    ts(received + year) if action == "block" else None,
+                    None,
+                    None,
+                    rts,
+                )
+            )
             for t in tallies:
                 t.record(issuer, received)
             targets = ([op] if op else []) + otts
@@ -416,10 +455,19 @@ class World:
                     delivered = received + td(seconds=10 + int(rand() * 6 * 3600)) if rand() < 0.6 else None
                     outcome = None
                     status = "delivered" if delivered else "pending"
-                asgs.append((
-                    rid, pid, k, status, rts, ts(delivered) if delivered else None, ts(acted) if acted else None,
-                    outcome, None,
-                ))
+                asgs.append(
+                    (
+                        rid,
+                        pid,
+                        k,
+                        status,
+                        rts,
+                        ts(delivered) if delivered else None,
+                        ts(acted) if acted else None,
+                        outcome,
+                        None,
+                    )
+                )
                 for t in tallies:
                     t.assignment(pid, received, delivered, acted, outcome, delay)
             left -= len(targets)
@@ -437,7 +485,10 @@ class World:
 def setup(world: World, day: date, quiet: date, anomalies: int, rng: random.Random) -> None:
     """Partners, log entries, attestations and anomalies: the same at both sizes."""
     now = utcnow()
-    db.session.connection().execute(sa.insert(Partner.__table__), [{"id": pid, "kind": kind, "name": pid.title(), "created_at": now} for pid, kind in PARTNERS])
+    db.session.connection().execute(
+        sa.insert(Partner.__table__),
+        [{"id": pid, "kind": kind, "name": pid.title(), "created_at": now} for pid, kind in PARTNERS],
+    )
     db.session.commit()
     # Log entries: one every 2 hours from the day before to the day after (the report's log head).
     first = periods.daily(day - timedelta(days=1)).start
@@ -445,7 +496,7 @@ def setup(world: World, day: date, quiet: date, anomalies: int, rng: random.Rand
         at = first + timedelta(hours=2 * i, minutes=7)
         start = log.reserve(db.session, 1)
         oid = str(uuid.UUID(int=(1 << 100) + i, version=4))
-        log.append(db.session, start, [log.Entry("record", oid, ('{"id":"%s"}' % oid).encode())], at)
+        log.append(db.session, start, [log.Entry("record", oid, f'{{"id":"{oid}"}}'.encode())], at)
         db.session.commit()
         for t in world.tallies:
             if at < t.p.end:
@@ -459,11 +510,21 @@ def setup(world: World, day: date, quiet: date, anomalies: int, rng: random.Rand
             as_of = periods.daily(d).start + timedelta(hours=hour)
             received = as_of + timedelta(minutes=5)
             aid = str(uuid.UUID(int=(1 << 101) + len(atts), version=4))
-            atts.append({
-                "id": aid, "partner_id": pid, "as_of": as_of, "blocked_count": 1000 + n, "blocked_set_sha256": "a" * 64,
-                "expected_count": 1000 + (0 if match else n + 1), "expected_sha256": "a" * 64 if match else "b" * 64,
-                "match": match, "sha256": aid.replace("-", "") * 2, "envelope": "{}", "received_at": received,
-            })
+            atts.append(
+                {
+                    "id": aid,
+                    "partner_id": pid,
+                    "as_of": as_of,
+                    "blocked_count": 1000 + n,
+                    "blocked_set_sha256": "a" * 64,
+                    "expected_count": 1000 + (0 if match else n + 1),
+                    "expected_sha256": "a" * 64 if match else "b" * 64,
+                    "match": match,
+                    "sha256": aid.replace("-", "") * 2,
+                    "envelope": "{}",
+                    "received_at": received,
+                }
+            )
             for t in world.tallies:
                 t.attestation(pid, as_of, received, match)
     db.session.connection().execute(sa.insert(Attestation.__table__), atts)
@@ -474,11 +535,16 @@ def setup(world: World, day: date, quiet: date, anomalies: int, rng: random.Rand
         for i in range(anomalies):
             at = start + timedelta(seconds=rng.randrange(DAY_S))
             op = OPERATORS[i % len(OPERATORS)]
-            rows.append({
-                "kind": "rereported_after_block", "number": f"{op[1]}9{i:07d}", "partner_id": op[0],
-                "record_id": str(uuid.UUID(int=(1 << 102) + len(rows), version=4)),
-                "related_record_id": str(uuid.UUID(int=(1 << 103) + len(rows), version=4)), "created_at": at,
-            })
+            rows.append(
+                {
+                    "kind": "rereported_after_block",
+                    "number": f"{op[1]}9{i:07d}",
+                    "partner_id": op[0],
+                    "record_id": str(uuid.UUID(int=(1 << 102) + len(rows), version=4)),
+                    "related_record_id": str(uuid.UUID(int=(1 << 103) + len(rows), version=4)),
+                    "created_at": at,
+                }
+            )
             for t in world.tallies:
                 if t.p.start <= at < t.p.end:
                     t.rereports += 1
@@ -614,8 +680,13 @@ def verify(report: dict[str, Any], tally: Tally, dialect: str) -> list[str]:
     if any(parse_ts(i["due_at"]) >= p.end for i in over["items"]):
         problems.append("an overdue item not due by the period's end")
     kinds = Counter(a["kind"] for a in report["anomalies"])
-    if kinds != Counter({"rereported_after_block": tally.rereports, "attestation_mismatch": tally.mismatches}) - Counter():
-        problems.append(f"anomalies {dict(kinds)}, generator {tally.rereports} rereports, {tally.mismatches} mismatches")
+    if (
+        kinds
+        != Counter({"rereported_after_block": tally.rereports, "attestation_mismatch": tally.mismatches}) - Counter()
+    ):
+        problems.append(
+            f"anomalies {dict(kinds)}, generator {tally.rereports} rereports, {tally.mismatches} mismatches"
+        )
     head = report["log_head"]["tree_head"]
     if head["size"] != tally.log_size:
         problems.append(f"log head size {head['size']}, expected {tally.log_size}")
@@ -623,12 +694,22 @@ def verify(report: dict[str, Any], tally: Tally, dialect: str) -> list[str]:
     params = {"s": p.start, "e": p.end, "due": p.end - timedelta(seconds=tally.sla_s)}
     binds = [sa.bindparam(k, type_=UTCDateTime()) for k in params]
     checks = {
-        "assigned in the day": ("SELECT count(*) FROM assignments WHERE assigned_at >= :s AND assigned_at < :e", tot["assigned"]),
-        "acted in the day": ("SELECT count(*) FROM assignments WHERE acted_at >= :s AND acted_at < :e AND outcome IS NOT NULL",
-                             sum(tot["acted"].values())),
-        "overdue at the end": ("SELECT count(*) FROM assignments WHERE assigned_at < :due AND (acted_at IS NULL OR acted_at >= :e)",
-                               over["count"]),
-        "issued in the day": ("SELECT count(*) FROM records WHERE received_at >= :s AND received_at < :e", tot["issued"]),
+        "assigned in the day": (
+            "SELECT count(*) FROM assignments WHERE assigned_at >= :s AND assigned_at < :e",
+            tot["assigned"],
+        ),
+        "acted in the day": (
+            "SELECT count(*) FROM assignments WHERE acted_at >= :s AND acted_at < :e AND outcome IS NOT NULL",
+            sum(tot["acted"].values()),
+        ),
+        "overdue at the end": (
+            "SELECT count(*) FROM assignments WHERE assigned_at < :due AND (acted_at IS NULL OR acted_at >= :e)",
+            over["count"],
+        ),
+        "issued in the day": (
+            "SELECT count(*) FROM records WHERE received_at >= :s AND received_at < :e",
+            tot["issued"],
+        ),
     }
     for name, (q, shown) in checks.items():
         n = db.session.execute(sa.text(q).bindparams(*[b for b in binds if f":{b.key}" in q]), params).scalar_one()
@@ -643,18 +724,29 @@ def verify(report: dict[str, Any], tally: Tally, dialect: str) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--assignments", type=int, default=1_000_000, help="assignments in the big day (default 1000000)")
+    parser.add_argument(
+        "--assignments", type=int, default=1_000_000, help="assignments in the big day (default 1000000)"
+    )
     parser.add_argument("--small", type=int, default=10_000, help="assignments in the baseline day (default 10000)")
-    parser.add_argument("--history", type=float, default=0.5,
-                        help="assignments on the days before, as a share of the day's (default 0.5)")
+    parser.add_argument(
+        "--history",
+        type=float,
+        default=0.5,
+        help="assignments on the days before, as a share of the day's (default 0.5)",
+    )
     parser.add_argument("--history-days", type=int, default=6, help="days of history before the day (default 6)")
     parser.add_argument("--day", default="2026-10-10", help="the Jakarta day of the report (default 2026-10-10)")
-    parser.add_argument("--anomalies", type=int, default=50, help="re-report anomalies in the day (default 50, same at both sizes)")
+    parser.add_argument(
+        "--anomalies", type=int, default=50, help="re-report anomalies in the day (default 50, same at both sizes)"
+    )
     parser.add_argument("--runs", type=int, default=2, help="timed reports per size (default 2; one more traced)")
-    parser.add_argument("--target-seconds", type=float, default=30.0, help="the issue's target for the big day (default 30)")
+    parser.add_argument(
+        "--target-seconds", type=float, default=30.0, help="the issue's target for the big day (default 30)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
-        "--database-url", default=default_database_url(),
+        "--database-url",
+        default=default_database_url(),
         help="PostgreSQL URL (default: env BENCH_DATABASE_URL, else a SQLite file in a temp dir)",
     )
     args = parser.parse_args(argv)
@@ -685,7 +777,13 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         a0, r0 = world.assignments, world.records
         grow = args.assignments - args.small
-        fill(world, day, grow, round(args.assignments * args.history) - round(args.small * args.history), args.history_days)
+        fill(
+            world,
+            day,
+            grow,
+            round(args.assignments * args.history) - round(args.small * args.history),
+            args.history_days,
+        )
         vacuum_analyze(hub.dialect)
         fill_big = (time.perf_counter() - t0, world.assignments - a0, world.records - r0)
         big = measure("big", p_day, args.assignments, args.runs, timer)
@@ -700,7 +798,11 @@ def main(argv: list[str] | None = None) -> int:
         dbname = describe_db(hub)
         dialect = hub.dialect
     total_s = time.perf_counter() - t_start
-    problems = [f"small: {x}" for x in small_problems] + [f"big: {x}" for x in big_problems] + [f"quiet day: {x}" for x in quiet_problems]
+    problems = (
+        [f"small: {x}" for x in small_problems]
+        + [f"big: {x}" for x in big_problems]
+        + [f"quiet day: {x}" for x in quiet_problems]
+    )
     return print_report(args, dbname, dialect, small, big, quiet_res, paths, fill_small, fill_big, problems, total_s)
 
 
@@ -708,17 +810,33 @@ def kib(b: float) -> str:
     return f"{b / 1024:,.0f}"
 
 
-def print_report(args: argparse.Namespace, dbname: str, dialect: str, small: SizeResult, big: SizeResult, quiet: SizeResult,
-                 paths: dict[int, str], fill_small: tuple[float, int, int], fill_big: tuple[float, int, int],
-                 problems: list[str], total_s: float) -> int:
+def print_report(
+    args: argparse.Namespace,
+    dbname: str,
+    dialect: str,
+    small: SizeResult,
+    big: SizeResult,
+    quiet: SizeResult,
+    paths: dict[int, str],
+    fill_small: tuple[float, int, int],
+    fill_big: tuple[float, int, int],
+    problems: list[str],
+    total_s: float,
+) -> int:
     n_ratio = big.n / small.n
-    print(f"Daily report on {dbname}: Jakarta day {args.day}, {small.n:,} -> {big.n:,} assignments in the day "
-          f"(+{args.history:.0%} on the {args.history_days} days before), {len(PARTNERS)} partners, "
-          f"{args.anomalies} re-report anomalies, seed {args.seed}")
-    print(f"machine: {os.cpu_count()} CPUs, load average {LOAD[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end")
+    print(
+        f"Daily report on {dbname}: Jakarta day {args.day}, {small.n:,} -> {big.n:,} assignments in the day "
+        f"(+{args.history:.0%} on the {args.history_days} days before), {len(PARTNERS)} partners, "
+        f"{args.anomalies} re-report anomalies, seed {args.seed}"
+    )
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {LOAD[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+    )
     for label, (secs, n_a, n_r) in (("baseline", fill_small), ("growth", fill_big)):
-        print(f"fill ({label}): {n_a:,} assignments and {n_r:,} records in {secs:.1f} s ({n_a / secs:,.0f} assignments/s)"
-              + ("; then VACUUM (ANALYZE)" if dialect == "postgresql" else ""))
+        print(
+            f"fill ({label}): {n_a:,} assignments and {n_r:,} records in {secs:.1f} s ({n_a / secs:,.0f} assignments/s)"
+            + ("; then VACUUM (ANALYZE)" if dialect == "postgresql" else "")
+        )
     print(f"assignments table: {small.table_rows:,} rows at the baseline, {big.table_rows:,} at the big day")
     print()
     t_r = ratio(big.seconds, small.seconds)
@@ -726,39 +844,93 @@ def print_report(args: argparse.Namespace, dbname: str, dialect: str, small: Siz
     rss_r = ratio(big.rss_kib, small.rss_kib) if small.rss_kib else float("nan")
     ns, nb = len(small.stmts), len(big.stmts)
     rss_name = "peak RSS increase (KiB, " + (big.runs[0].mem.rss_method or "-") + ")"
-    print(table(
-        ["service.ensure(periods.daily(day))", f"{small.n:,}", f"{big.n:,}", "ratio", "n ratio"],
-        [
-            ["wall time (s, median of timed runs)", f"{small.seconds:.3f}", f"{big.seconds:.3f}", f"{t_r:.1f}", f"{n_ratio:.0f}"],
-            ["  timed runs (s)", " ".join(f"{r.seconds:.2f}" for r in small.runs), " ".join(f"{r.seconds:.2f}" for r in big.runs), "", ""],
-            ["peak Python memory (KiB, tracemalloc)", kib(small.traced.py_peak), kib(big.traced.py_peak), f"{py_r:.2f}", f"{n_ratio:.0f}"],
-            [rss_name, f"{small.rss_kib:,}", f"{big.rss_kib:,}", f"{rss_r:.2f}", f"{n_ratio:.0f}"],
-            ["SQL statements", str(ns), str(nb), f"{ratio(nb, ns):.2f}", f"{n_ratio:.0f}"],
-        ],
-    ))
-    print("(the report is computed, signed and stored; RSS is this process only: the PostgreSQL server's memory is not in it)")
+    print(
+        table(
+            ["service.ensure(periods.daily(day))", f"{small.n:,}", f"{big.n:,}", "ratio", "n ratio"],
+            [
+                [
+                    "wall time (s, median of timed runs)",
+                    f"{small.seconds:.3f}",
+                    f"{big.seconds:.3f}",
+                    f"{t_r:.1f}",
+                    f"{n_ratio:.0f}",
+                ],
+                [
+                    "  timed runs (s)",
+                    " ".join(f"{r.seconds:.2f}" for r in small.runs),
+                    " ".join(f"{r.seconds:.2f}" for r in big.runs),
+                    "",
+                    "",
+                ],
+                [
+                    "peak Python memory (KiB, tracemalloc)",
+                    kib(small.traced.py_peak),
+                    kib(big.traced.py_peak),
+                    f"{py_r:.2f}",
+                    f"{n_ratio:.0f}",
+                ],
+                [rss_name, f"{small.rss_kib:,}", f"{big.rss_kib:,}", f"{rss_r:.2f}", f"{n_ratio:.0f}"],
+                ["SQL statements", str(ns), str(nb), f"{ratio(nb, ns):.2f}", f"{n_ratio:.0f}"],
+            ],
+        )
+    )
+    print(
+        "(the report is computed, signed and stored; RSS is this process only: the PostgreSQL server's memory is not in it)"
+    )
     print()
     rows = []
     for i, (a, b) in enumerate(zip(small.stmts, big.stmts)):
         site = b.site if a.site == b.site else f"{a.site} / {b.site}"
         q = f"{quiet.stmts[i].span * 1000:.1f}" if i < len(quiet.stmts) and quiet.stmts[i].site == b.site else "-"
-        rows.append([site, f"{a.span * 1000:.1f}", f"{b.span * 1000:.1f}",
-                     f"{ratio(b.span, a.span):.0f}" if a.span > 0.0005 else "-", f"{b.seconds * 1000:.1f}", q, paths.get(i, "")])
-    print("per statement, last timed run: ms from the statement to the next one (execute, fetch, Python in between; SQLite")
-    print("computes part of a query while its rows are fetched, so 'in execute' alone can be far less); quiet: the quiet")
-    print(f"day's report ({quiet.n:,} assignments in the day, like the baseline, in the big table); access path planned at the big size:")
-    print(table(["call site", f"{small.n:,} ms", f"{big.n:,} ms", "ratio", "in execute", "quiet ms", "access path (EXPLAIN)"],
-                rows, "lrrrrrl"))
+        rows.append(
+            [
+                site,
+                f"{a.span * 1000:.1f}",
+                f"{b.span * 1000:.1f}",
+                f"{ratio(b.span, a.span):.0f}" if a.span > 0.0005 else "-",
+                f"{b.seconds * 1000:.1f}",
+                q,
+                paths.get(i, ""),
+            ]
+        )
+    print(
+        "per statement, last timed run: ms from the statement to the next one (execute, fetch, Python in between; SQLite"
+    )
+    print(
+        "computes part of a query while its rows are fetched, so 'in execute' alone can be far less); quiet: the quiet"
+    )
+    print(
+        f"day's report ({quiet.n:,} assignments in the day, like the baseline, in the big table); access path planned at the big size:"
+    )
+    print(
+        table(
+            [
+                "call site",
+                f"{small.n:,} ms",
+                f"{big.n:,} ms",
+                "ratio",
+                "in execute",
+                "quiet ms",
+                "access path (EXPLAIN)",
+            ],
+            rows,
+            "lrrrrrl",
+        )
+    )
     print()
     q_r = ratio(quiet.seconds, small.seconds)
-    print(f"quiet day, 5 days after the big one ({quiet.n:,} assignments in the day, {quiet.table_rows:,} in the table): "
-          f"{quiet.seconds:.3f} s = {q_r:.1f} x the baseline day with the same assignments "
-          f"({ratio(quiet.seconds, big.seconds):.2f} x the big day); Python peak {kib(quiet.traced.py_peak)} KiB "
-          "(informational: the time follows the table, not the day, where a statement scans it)")
+    print(
+        f"quiet day, 5 days after the big one ({quiet.n:,} assignments in the day, {quiet.table_rows:,} in the table): "
+        f"{quiet.seconds:.3f} s = {q_r:.1f} x the baseline day with the same assignments "
+        f"({ratio(quiet.seconds, big.seconds):.2f} x the big day); Python peak {kib(quiet.traced.py_peak)} KiB "
+        "(informational: the time follows the table, not the day, where a statement scans it)"
+    )
     tot = big.report["totals"]
-    print(f"big report: assigned {tot['assigned']:,}, delivered {tot['delivered']:,}, acted {sum(tot['acted'].values()):,}, "
-          f"pending {tot['pending']:,}, overdue {tot['overdue']:,} (items listed {len(big.report['overdue']['items'])}), "
-          f"anomalies {tot['anomalies']}, log head size {big.report['log_head']['tree_head']['size']}")
+    print(
+        f"big report: assigned {tot['assigned']:,}, delivered {tot['delivered']:,}, acted {sum(tot['acted'].values()):,}, "
+        f"pending {tot['pending']:,}, overdue {tot['overdue']:,} (items listed {len(big.report['overdue']['items'])}), "
+        f"anomalies {tot['anomalies']}, log head size {big.report['log_head']['tree_head']['size']}"
+    )
     if problems:
         print()
         print("FIGURES WRONG:")
@@ -766,8 +938,10 @@ def print_report(args: argparse.Namespace, dbname: str, dialect: str, small: Siz
             print("  " + x)
         print(f"(total {total_s:.0f} s)")
         return 1
-    print("figures checked: every partner row, totals, overdue items, anomalies and log head of the three reports against the "
-          "generator's counts; assigned, acted, overdue and issued against hand-written SQL: OK")
+    print(
+        "figures checked: every partner row, totals, overdue items, anomalies and log head of the three reports against the "
+        "generator's counts; assigned, acted, overdue and issued against hand-written SQL: OK"
+    )
     print()
     missed = []
     if big.seconds >= args.target_seconds:
@@ -778,10 +952,13 @@ def print_report(args: argparse.Namespace, dbname: str, dialect: str, small: Siz
         missed.append(f"peak RSS increase {big.rss_kib:,} KiB > 3 x {small.rss_kib:,} + 16 MiB")
     if ns != nb:
         missed.append(f"statements {ns} -> {nb}")
-    desc = (f"{big.seconds:.1f} s for {big.n:,} assignments (target < {args.target_seconds:.0f} s; x{t_r:.1f} the "
-            f"{small.n:,} baseline, n ratio {n_ratio:.0f}); Python peak {kib(big.traced.py_peak)} KiB = x{py_r:.2f}, "
-            f"peak RSS +{big.rss_kib / 1024:.1f} MiB vs +{small.rss_kib / 1024:.1f} MiB; {nb} statements at both sizes"
-            if ns == nb else "")
+    desc = (
+        f"{big.seconds:.1f} s for {big.n:,} assignments (target < {args.target_seconds:.0f} s; x{t_r:.1f} the "
+        f"{small.n:,} baseline, n ratio {n_ratio:.0f}); Python peak {kib(big.traced.py_peak)} KiB = x{py_r:.2f}, "
+        f"peak RSS +{big.rss_kib / 1024:.1f} MiB vs +{small.rss_kib / 1024:.1f} MiB; {nb} statements at both sizes"
+        if ns == nb
+        else ""
+    )
     if missed:
         print(f"VERDICT: daily report target MISSED on {dbname}: " + "; ".join(missed) + (f" ({desc})" if desc else ""))
     else:

@@ -29,8 +29,14 @@ BENCHES = [
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run every Tangkal benchmark.")
-    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run of a few seconds, ratios not meaningful")
-    parser.add_argument("--database-url", default=None, help="PostgreSQL URL for every benchmark (default: env BENCH_DATABASE_URL, else SQLite)")
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes: a smoke run of a few seconds, ratios not meaningful"
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="PostgreSQL URL for every benchmark (default: env BENCH_DATABASE_URL, else SQLite)",
+    )
     args = parser.parse_args(argv)
     summary = []
     for script, normal, quick in BENCHES:

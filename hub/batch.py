@@ -103,7 +103,9 @@ def seen_before(kind: str, item_id: str, sha256: str, prior: Any, earlier_in_bat
     or earlier in this batch; None for a new id."""
     if prior is not None:
         if prior.sha256 == sha256:
-            return Outcome("duplicate", item_id, stored=Stored(prior.id, prior.sha256, prior.log_index, prior.received_at))
+            return Outcome(
+                "duplicate", item_id, stored=Stored(prior.id, prior.sha256, prior.log_index, prior.received_at)
+            )
         raise Problem("conflict", f"{kind.capitalize()} {item_id} was accepted before with other content.")
     if earlier_in_batch:
         raise Problem("conflict", f"{kind.capitalize()} {item_id} appears earlier in this batch with other content.")

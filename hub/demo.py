@@ -71,8 +71,15 @@ from keys.timefmt import format_ts
 
 WIB = timezone(timedelta(hours=7), "WIB")
 #: Modules that did ``from hub.db import utcnow``; their attribute is what the demo patches.
-CLOCK_USERS = ("hub.batch", "hub.records.ingest", "hub.records.views", "hub.acks.attest", "hub.ledger.log",
-               "hub.reports.service", "hub.cli")
+CLOCK_USERS = (
+    "hub.batch",
+    "hub.records.ingest",
+    "hub.records.views",
+    "hub.acks.attest",
+    "hub.ledger.log",
+    "hub.reports.service",
+    "hub.cli",
+)
 
 
 @dataclass(frozen=True)
@@ -93,21 +100,55 @@ class Profile:
 
 PROFILES = (
     Profile("kominfo", "ministry", "Kementerian Komdigi"),
-    Profile("telkomsel", "operator", "Telkomsel", ("Telkomsel",), 3, 0.95, 0.01, 0.93, 0.02,
-            ("MSISDN already churned and quarantined", "Prepaid number expired before the block")),
-    Profile("indosat", "operator", "Indosat Ooredoo Hutchison", ("Indosat Ooredoo Hutchison",), 4, 0.88, 0.03, 0.9, 0.03,
-            ("MSISDN already churned and quarantined",)),
-    Profile("xl", "operator", "XL Axiata", ("XL", "AXIS"), 4, 0.85, 0.05, 0.9, 0.03,
-            ("Number not provisioned on our HLR",)),
-    Profile("smartfren", "operator", "Smartfren", ("Smartfren",), 8, 0.65, 0.15, 0.9, 0.02,
-            ("Number not provisioned on our network",)),
+    Profile(
+        "telkomsel",
+        "operator",
+        "Telkomsel",
+        ("Telkomsel",),
+        3,
+        0.95,
+        0.01,
+        0.93,
+        0.02,
+        ("MSISDN already churned and quarantined", "Prepaid number expired before the block"),
+    ),
+    Profile(
+        "indosat",
+        "operator",
+        "Indosat Ooredoo Hutchison",
+        ("Indosat Ooredoo Hutchison",),
+        4,
+        0.88,
+        0.03,
+        0.9,
+        0.03,
+        ("MSISDN already churned and quarantined",),
+    ),
+    Profile(
+        "xl", "operator", "XL Axiata", ("XL", "AXIS"), 4, 0.85, 0.05, 0.9, 0.03, ("Number not provisioned on our HLR",)
+    ),
+    Profile(
+        "smartfren",
+        "operator",
+        "Smartfren",
+        ("Smartfren",),
+        8,
+        0.65,
+        0.15,
+        0.9,
+        0.02,
+        ("Number not provisioned on our network",),
+    ),
     Profile("whatsapp", "ott", "WhatsApp", (), 1, 0.97, 0.01, 0.72, 0.01, ("No WhatsApp account on this number",)),
     Profile("telegram", "ott", "Telegram", (), 2, 0.9, 0.04, 0.45, 0.01, ("No Telegram account on this number",)),
     Profile("signal", "ott", "Signal", (), 6, 0.75, 0.12, 0.2, 0.0, ("No Signal account registered on this number",)),
 )
 PREFIXES = {  # local prefixes by the carrier phonenumbers names, and how often scams come from each
     "Telkomsel": (("0811", "0812", "0813", "0821", "0822", "0823", "0852", "0853"), 0.42),
-    "Indosat Ooredoo Hutchison": (("0814", "0815", "0816", "0855", "0856", "0857", "0858", "0895", "0896", "0897"), 0.25),
+    "Indosat Ooredoo Hutchison": (
+        ("0814", "0815", "0816", "0855", "0856", "0857", "0858", "0895", "0896", "0897"),
+        0.25,
+    ),
     "XL": (("0817", "0818", "0819", "0859", "0877", "0878"), 0.14),
     "AXIS": (("0831", "0832", "0833", "0838"), 0.06),
     "Smartfren": (("0881", "0882", "0883", "0887", "0888", "0889"), 0.09),
@@ -195,8 +236,14 @@ def _register(ctx: click.Context, profile: Profile, out: Path, hub_url: str) -> 
 
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        ctx.invoke(partner_add, partner_id=profile.id, kind=profile.kind, name=profile.name,
-                   carriers=profile.carriers, as_json=True)
+        ctx.invoke(
+            partner_add,
+            partner_id=profile.id,
+            kind=profile.kind,
+            name=profile.name,
+            carriers=profile.carriers,
+            as_json=True,
+        )
     creds = json.loads(printed.getvalue().strip().splitlines()[-1])
     key = generate_private_key()
     kid = f"{profile.id}-demo-1"
@@ -207,8 +254,12 @@ def _register(ctx: click.Context, profile: Profile, out: Path, hub_url: str) -> 
     with contextlib.redirect_stdout(io.StringIO()):
         ctx.invoke(partner_add_key, partner_id=profile.id, kid=kid, public_key=jwk_path)
     env = {
-        "TANGKAL_HUB_URL": hub_url, "TANGKAL_PARTNER": profile.id, "TANGKAL_CLIENT_ID": creds["client_id"],
-        "TANGKAL_CLIENT_SECRET": creds["client_secret"], "TANGKAL_KEY": str(key_path.resolve()), "TANGKAL_KID": kid,
+        "TANGKAL_HUB_URL": hub_url,
+        "TANGKAL_PARTNER": profile.id,
+        "TANGKAL_CLIENT_ID": creds["client_id"],
+        "TANGKAL_CLIENT_SECRET": creds["client_secret"],
+        "TANGKAL_KEY": str(key_path.resolve()),
+        "TANGKAL_KID": kid,
     }
     _write_secret(out / f"{profile.id}.env", "".join(f"{k}={v}\n" for k, v in env.items()))
     return Actor(profile, creds["client_id"], creds["client_secret"], kid, key)
@@ -217,15 +268,25 @@ def _register(ctx: click.Context, profile: Profile, out: Path, hub_url: str) -> 
 class World:
     """The simulation: an event queue in time order, run against the hub's functions."""
 
-    def __init__(self, actors: dict[str, Actor], clock: Clock, start: datetime, end: datetime, rng: random.Random) -> None:
+    def __init__(
+        self, actors: dict[str, Actor], clock: Clock, start: datetime, end: datetime, rng: random.Random
+    ) -> None:
         self.actors, self.clock, self.start, self.end, self.rng = actors, clock, start, end, rng
         self.queue: list[tuple[datetime, int, Callable[[], None]]] = []
         self.order = 0
         self.used: set[str] = set()
         self.blocks: dict[str, tuple[str, str, datetime]] = {}  # ministry block id -> (number, carrier, accepted at)
         self.lifted: dict[str, datetime] = {}
-        self.stats: dict[str, int] = {"records": 0, "unblocks": 0, "rereports": 0, "acks": 0, "late_or_never": 0,
-                                      "attestations": 0, "mismatches": 0, "reports": 0}
+        self.stats: dict[str, int] = {
+            "records": 0,
+            "unblocks": 0,
+            "rereports": 0,
+            "acks": 0,
+            "late_or_never": 0,
+            "attestations": 0,
+            "mismatches": 0,
+            "reports": 0,
+        }
 
     # -- scheduling -------------------------------------------------------------
     def at(self, when: datetime, action: Callable[[], None]) -> None:
@@ -259,16 +320,31 @@ class World:
                 self.used.add(e164)
                 return e164, home
 
-    def body(self, issuer: str, number: str, category: str, channels: tuple[str, ...], reason: str,
-             complaints: int, **extra: Any) -> dict[str, Any]:
+    def body(
+        self,
+        issuer: str,
+        number: str,
+        category: str,
+        channels: tuple[str, ...],
+        reason: str,
+        complaints: int,
+        **extra: Any,
+    ) -> dict[str, Any]:
         now = self.clock.now
         body: dict[str, Any] = {
-            "id": str(uuid.UUID(int=self.rng.getrandbits(128), version=4)), "issuer": issuer, "number": number,
-            "action": "block", "category": category, "channels": list(channels), "reason": reason,
+            "id": str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
+            "issuer": issuer,
+            "number": number,
+            "action": "block",
+            "category": category,
+            "channels": list(channels),
+            "reason": reason,
             "evidence": {"complaints": complaints, "ref": f"ADN-{now:%Y}-{self.rng.randrange(10**6):06d}"},
             "confidence": self.rng.randrange(70, 99),
             "observed_at": format_ts(now - timedelta(hours=self.rng.uniform(2, 72))),
-            "issued_at": format_ts(now), "expires_at": None, "supersedes": None,
+            "issued_at": format_ts(now),
+            "expires_at": None,
+            "supersedes": None,
         }
         body.update(extra)
         return body
@@ -296,25 +372,38 @@ class World:
     def partner_batch(self, actor: Actor) -> None:
         own = actor.profile.carriers[0] if actor.profile.carriers else None
         reasons = {
-            "operator": ("spam", ("voice", "sms"), "SIM box detected: thousands of short outgoing calls a day, no incoming"),
+            "operator": (
+                "spam",
+                ("voice", "sms"),
+                "SIM box detected: thousands of short outgoing calls a day, no incoming",
+            ),
             "ott": ("account_takeover", ("messaging",), "Banned after user reports of OTP-phishing messages"),
         }
         category, channels, reason = reasons[actor.profile.kind]
-        bodies = [self.body(actor.profile.id, self.number(own)[0], category, channels, reason, self.rng.randint(5, 40))
-                  for _ in range(self.rng.randint(1, 3))]
+        bodies = [
+            self.body(actor.profile.id, self.number(own)[0], category, channels, reason, self.rng.randint(5, 40))
+            for _ in range(self.rng.randint(1, 3))
+        ]
         self.push(actor, bodies)
 
     def unblock(self) -> None:
         now = self.clock.now
-        old = [rid for rid, (_n, _c, t) in self.blocks.items() if rid not in self.lifted and now - t > timedelta(days=2)]
+        old = [
+            rid for rid, (_n, _c, t) in self.blocks.items() if rid not in self.lifted and now - t > timedelta(days=2)
+        ]
         if not old:
             return
         target = self.rng.choice(sorted(old))
         number = self.blocks[target][0]
-        reason = self.rng.choice(("Appeal upheld: the number was recycled to a new subscriber",
-                                  "Appeal upheld: complaints traced to caller-ID spoofing of this number"))
-        body = self.body("kominfo", number, "other", ("voice", "sms", "messaging"), reason, 0,
-                         action="unblock", supersedes=target)
+        reason = self.rng.choice(
+            (
+                "Appeal upheld: the number was recycled to a new subscriber",
+                "Appeal upheld: complaints traced to caller-ID spoofing of this number",
+            )
+        )
+        body = self.body(
+            "kominfo", number, "other", ("voice", "sms", "messaging"), reason, 0, action="unblock", supersedes=target
+        )
         self.push(self.actors["kominfo"], [body])
         self.lifted[target] = self.clock.now
         self.stats["unblocks"] += 1
@@ -330,8 +419,14 @@ class World:
         if not operators:
             return
         number = self.blocks[self.rng.choice(by_operator[self.rng.choice(operators)])][0]
-        body = self.body("kominfo", number, "scam", ("voice", "sms"),
-                         "Complaints continue after the operator's block", self.rng.randint(5, 20))
+        body = self.body(
+            "kominfo",
+            number,
+            "scam",
+            ("voice", "sms"),
+            "Complaints continue after the operator's block",
+            self.rng.randint(5, 20),
+        )
         self.push(self.actors["kominfo"], [body])
         self.stats["rereports"] += 1
 
@@ -372,7 +467,9 @@ class World:
         delay = timedelta(hours=rng.uniform(26, 60) if late else rng.uniform(0.2, 20))
         if record["action"] == "unblock":
             was_blocked = record["supersedes"] in actor.blocked
-            outcome, reason = ("unblocked", None) if was_blocked else ("not_applicable", "Nothing was blocked for this number")
+            outcome, reason = (
+                ("unblocked", None) if was_blocked else ("not_applicable", "Nothing was blocked for this number")
+            )
             actor.blocked.pop(record["supersedes"], None)
         else:
             pick = rng.random()
@@ -383,8 +480,14 @@ class World:
             else:
                 outcome, reason = "not_applicable", rng.choice(p.not_applicable)
         acted = self.clock.now + delay
-        body = {"id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "record_id": record["id"],
-                "partner": p.id, "outcome": outcome, "reason": reason, "acted_at": format_ts(acted)}
+        body = {
+            "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "record_id": record["id"],
+            "partner": p.id,
+            "outcome": outcome,
+            "reason": reason,
+            "acted_at": format_ts(acted),
+        }
         actor.due.append((acted, body, record["number"]))
 
     def attest(self, actor: Actor, wrong: bool = False) -> None:
@@ -395,9 +498,13 @@ class World:
         numbers = sorted({n for rid, (n, t) in actor.blocked.items() if t <= now and rid not in self.lifted})
         if wrong:
             numbers = numbers[1:] + [self.number(actor.profile.carriers[0] if actor.profile.carriers else None)[0]]
-        body = {"id": str(uuid.UUID(int=self.rng.getrandbits(128), version=4)), "partner": actor.profile.id,
-                "as_of": format_ts(now), "blocked_count": len(numbers),
-                "blocked_set_sha256": hashlib.sha256("\n".join(numbers).encode()).hexdigest()}
+        body = {
+            "id": str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
+            "partner": actor.profile.id,
+            "as_of": format_ts(now),
+            "blocked_count": len(numbers),
+            "blocked_set_sha256": hashlib.sha256("\n".join(numbers).encode()).hexdigest(),
+        }
         result, _status = attest(actor.caller, actor.sign("attestation", body))
         self.stats["attestations"] += 1
         self.stats["mismatches"] += int(not result["match"])
@@ -447,9 +554,16 @@ class World:
 @click.command("demo")
 @click.option("--days", type=click.IntRange(3, 90), default=28, show_default=True, help="Weeks of history, in days.")
 @click.option("--seed", type=int, default=2026, show_default=True, help="The same seed makes the same world.")
-@click.option("--hub-url", default=None, help="URL written into the partners' .env files [HUB_URL or http://127.0.0.1:5000].")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where the demo partners' keys and credentials go [instance/demo].")
+@click.option(
+    "--hub-url", default=None, help="URL written into the partners' .env files [HUB_URL or http://127.0.0.1:5000]."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the demo partners' keys and credentials go [instance/demo].",
+)
 @with_appcontext
 def demo_command(days: int, seed: int, hub_url: str | None, out_dir: Path | None) -> None:
     """Build a demo world (partners, weeks of records, acks, attestations, reports) in this hub's database."""

@@ -16,7 +16,9 @@ bp = Blueprint("metrics", __name__)
 
 REQUESTS = Counter("tangkal_http_requests_total", "HTTP requests answered", ["endpoint", "method", "status"])
 LATENCY = Histogram(
-    "tangkal_http_request_seconds", "Time to answer", ["endpoint"],
+    "tangkal_http_request_seconds",
+    "Time to answer",
+    ["endpoint"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 ITEMS = Counter("tangkal_items_total", "Pushed items by outcome", ["kind", "status", "slug"])

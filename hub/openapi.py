@@ -9,7 +9,8 @@ that validate its requests.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, current_app, jsonify
 from pydantic import BaseModel

@@ -36,7 +36,7 @@ class KeyRing:
     rows: dict[str, tuple[str, str]]  # kid -> (status, public JWK text)
 
     @classmethod
-    def load(cls, partner_id: str) -> "KeyRing":
+    def load(cls, partner_id: str) -> KeyRing:
         rows = db.session.execute(
             select(PartnerKey.kid, PartnerKey.status, PartnerKey.public_jwk).where(PartnerKey.partner_id == partner_id)
         ).all()
@@ -53,12 +53,15 @@ class KeyRing:
             raise Problem("unknown-key", f"{self.partner_id} has no key {kid!r}; register it with the hub first.")
         status, jwk_text = found
         if status != "active":
-            raise Problem("revoked-key", f"Key {kid!r} of {self.partner_id} is revoked and signs nothing the hub accepts.")
+            raise Problem(
+                "revoked-key", f"Key {kid!r} of {self.partner_id} is revoked and signs nothing the hub accepts."
+            )
         try:
             verify_bytes(_public_key(jwk_text), message, b64u_decode(envelope["signature"]["value"]))
         except SignatureInvalid:
             raise Problem(
-                "invalid-signature", f"The signature does not verify with key {kid!r} over the RFC 8785 bytes of {kind!r}."
+                "invalid-signature",
+                f"The signature does not verify with key {kid!r} over the RFC 8785 bytes of {kind!r}.",
             ) from None
         except SigningError as exc:
             raise Problem("invalid-record", f"Malformed signed object: {exc}") from None

@@ -97,9 +97,7 @@ class Problem(Exception):
         return body
 
     def response(self) -> Response:
-        resp = Response(
-            json.dumps(self.as_dict()), status=self.status, mimetype=PROBLEM_MEDIA_TYPE
-        )
+        resp = Response(json.dumps(self.as_dict()), status=self.status, mimetype=PROBLEM_MEDIA_TYPE)
         for name, value in self.headers.items():
             resp.headers[name] = value
         return resp

@@ -141,9 +141,9 @@ def public_key_pem(public_key: Ed25519PublicKey) -> str:
     """PEM SubjectPublicKeyInfo text of a public key."""
     if not isinstance(public_key, Ed25519PublicKey):
         raise KeyFormatError("expected an Ed25519 public key")
-    return public_key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode("ascii")
+    return public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode(
+        "ascii"
+    )
 
 
 def _load_pem(text: str) -> Ed25519PublicKey:

@@ -116,9 +116,7 @@ def verify_inclusion(index: int, size: int, leaf_hash: bytes, path: list[bytes],
         raise InclusionProofError("inclusion path does not lead to the root hash")
 
 
-def verify_consistency(
-    first: int, second: int, first_root: bytes, second_root: bytes, path: list[bytes]
-) -> None:
+def verify_consistency(first: int, second: int, first_root: bytes, second_root: bytes, path: list[bytes]) -> None:
     """Check that the tree (``second``, ``second_root``) extends (``first``, ``first_root``).
 
     RFC 9162 §2.1.4.2. ``first`` must be at least 1 (the hub answers 400 for

@@ -8,7 +8,7 @@ party reads a signed timestamp the same way.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 _TS = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?Z$")
 
@@ -38,7 +38,7 @@ def parse_ts(text: str) -> datetime:
             int(minute),
             int(second),
             millis * 1000,
-            tzinfo=timezone.utc,
+            tzinfo=UTC,
         )
     except ValueError as exc:
         raise TimestampError(f"{text!r} is not a real date and time: {exc}") from None
@@ -48,7 +48,7 @@ def format_ts(dt: datetime) -> str:
     """The protocol form; milliseconds only when there are some."""
     if dt.tzinfo is None:
         raise TimestampError("refusing to format a naive datetime")
-    dt = dt.astimezone(timezone.utc)
+    dt = dt.astimezone(UTC)
     base = dt.strftime("%Y-%m-%dT%H:%M:%S")
     millis = dt.microsecond // 1000
     return f"{base}.{millis:03d}Z" if millis else f"{base}Z"

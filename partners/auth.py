@@ -72,7 +72,9 @@ class Credentials:
             raise ConfigError("no client id (set TANGKAL_CREDENTIALS or TANGKAL_CLIENT_ID)")
         method = self.auth_method
         if method == SECRET_BASIC and not self.client_secret:
-            raise ConfigError("client_secret_basic needs a client secret (set TANGKAL_CREDENTIALS or TANGKAL_CLIENT_SECRET)")
+            raise ConfigError(
+                "client_secret_basic needs a client secret (set TANGKAL_CREDENTIALS or TANGKAL_CLIENT_SECRET)"
+            )
         if method == PRIVATE_KEY_JWT and (self.private_key is None or not self.kid):
             raise ConfigError(
                 "no client secret, and private_key_jwt needs the partner's key and kid "

@@ -129,8 +129,9 @@ def ack_body(
     }
 
 
-def attestation_body(partner: str, numbers: list[str], *, as_of: str | None = None,
-                     attestation_id: str | None = None) -> dict[str, Any]:
+def attestation_body(
+    partner: str, numbers: list[str], *, as_of: str | None = None, attestation_id: str | None = None
+) -> dict[str, Any]:
     """An attestation over E.164 ``numbers`` (deduplicated and sorted here)."""
     count, digest = blocked_set_sha256(numbers)
     return {

@@ -57,7 +57,9 @@ class HubClient:
         token_leeway: int = 30,
     ) -> None:
         credentials = Credentials(client_id, client_secret, private_key, kid, auth_method)
-        self.transport = Transport(hub_url, credentials, scope=scope, retry=retry, timeout=timeout, token_leeway=token_leeway)
+        self.transport = Transport(
+            hub_url, credentials, scope=scope, retry=retry, timeout=timeout, token_leeway=token_leeway
+        )
         self.trust = Trust(self.transport)
         self.private_key = private_key
         self.kid = kid
@@ -99,8 +101,9 @@ class HubClient:
         """Push up to 1000 signed acks in one request; results in order, receipts verified."""
         return self._push("/v1/acks", "acks", "ack", signed)
 
-    def push_batches(self, signed: Iterable[dict[str, Any]], kind: str = "record",
-                     batch_size: int = MAX_BATCH) -> Iterator[list[PushResult]]:
+    def push_batches(
+        self, signed: Iterable[dict[str, Any]], kind: str = "record", batch_size: int = MAX_BATCH
+    ) -> Iterator[list[PushResult]]:
         """Push any number of signed records (or acks) in batches, yielding each batch's results."""
         if not 1 <= batch_size <= MAX_BATCH:
             raise ConfigError(f"batch size must be 1 to {MAX_BATCH}, not {batch_size}")
@@ -231,7 +234,9 @@ class HubClient:
         return digest[5:] in set(self.hash_range(digest[:5]))
 
     # -- attest --------------------------------------------------------------
-    def attest(self, numbers: list[str], as_of: str | None = None, attestation_id: str | None = None) -> AttestationResult:
+    def attest(
+        self, numbers: list[str], as_of: str | None = None, attestation_id: str | None = None
+    ) -> AttestationResult:
         """Sign and send what this partner blocks (E.164 numbers); the hub says whether it matches."""
         body = builders.attestation_body(self.partner, numbers, as_of=as_of, attestation_id=attestation_id)
         try:
@@ -241,8 +246,11 @@ class HubClient:
                 raise ItemRejected(exc.slug, exc.status, exc.detail, exc.body) from None
             raise
         return AttestationResult(
-            id=str(answer["id"]), match=bool(answer["match"]), expected_count=int(answer["expected_count"]),
-            attested_count=body["blocked_count"], new=status == 201,
+            id=str(answer["id"]),
+            match=bool(answer["match"]),
+            expected_count=int(answer["expected_count"]),
+            attested_count=body["blocked_count"],
+            new=status == 201,
         )
 
     # -- transparency log ----------------------------------------------------
@@ -261,8 +269,9 @@ class HubClient:
         entry: dict[str, Any] = entries[0]
         return entry
 
-    def verify_inclusion(self, signed_object: dict[str, Any], receipt_envelope: dict[str, Any],
-                         head: dict[str, Any] | None = None) -> dict[str, Any]:
+    def verify_inclusion(
+        self, signed_object: dict[str, Any], receipt_envelope: dict[str, Any], head: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Prove a receipted object is in the log: receipt, log entry, inclusion proof under a signed head.
 
         Checks the receipt describes ``signed_object``, that the log's leaf at
@@ -274,7 +283,9 @@ class HubClient:
         index = receipt["log_index"]
         entry = self.log_entry(index)
         if entry != signed_object:
-            raise VerificationFailed(f"log entry {index} is not the object the receipt for {receipt['object_id']} describes")
+            raise VerificationFailed(
+                f"log entry {index} is not the object the receipt for {receipt['object_id']} describes"
+            )
         tree_head = self.trust.tree_head(head or self.log_head())
         if index >= tree_head["size"]:
             raise VerificationFailed(f"log index {index} is beyond the signed head's size {tree_head['size']}")
@@ -282,7 +293,9 @@ class HubClient:
         self.trust.inclusion(signed_object, index, tree_head, list(proof.get("path", [])))
         return tree_head
 
-    def verify_consistency(self, first: dict[str, Any], second: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    def verify_consistency(
+        self, first: dict[str, Any], second: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         """Prove the log at signed head ``second`` extends the one at signed head ``first``; returns both bodies."""
         a = self.trust.tree_head(first)
         b = self.trust.tree_head(second)

@@ -97,7 +97,9 @@ class Settings:
         try:
             return read_private_key(self.key_path)
         except FileNotFoundError:
-            raise ConfigError(f"no key file {self.key_path} (TANGKAL_KEY); make one with: python -m partners keygen") from None
+            raise ConfigError(
+                f"no key file {self.key_path} (TANGKAL_KEY); make one with: python -m partners keygen"
+            ) from None
         except KeyFormatError as exc:
             raise ConfigError(f"key file {self.key_path}: {exc}") from None
         except OSError as exc:
@@ -141,6 +143,4 @@ def read_credentials(path: Path) -> tuple[str, str]:
         data = json.loads(text)
         return str(data["client_id"]), str(data["client_secret"])
     except (ValueError, KeyError, TypeError):
-        raise ConfigError(
-            f"{path} is not a credentials file (the JSON object 'partner add --json' prints)"
-        ) from None
+        raise ConfigError(f"{path} is not a credentials file (the JSON object 'partner add --json' prints)") from None

@@ -57,8 +57,11 @@ def load(path: Path, hub: str, partner: str) -> Cursor:
     try:
         data: Any = json.loads(raw)
         cursor = Cursor(
-            hub=str(data["hub"]), partner=str(data["partner"]), after=int(data["after"]),
-            output=data.get("output"), offset=int(data.get("offset", 0)),
+            hub=str(data["hub"]),
+            partner=str(data["partner"]),
+            after=int(data["after"]),
+            output=data.get("output"),
+            offset=int(data.get("offset", 0)),
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"cursor {path} is not a cursor file ({exc}); move it away to start over") from None

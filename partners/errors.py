@@ -80,8 +80,9 @@ class Conflict(HubProblem):
 class RateLimited(HubProblem):
     """429 still answered after the retries allowed; ``retry_after`` is the hub's last hint in seconds."""
 
-    def __init__(self, slug: str, status: int, detail: str, body: dict[str, Any] | None = None,
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self, slug: str, status: int, detail: str, body: dict[str, Any] | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(slug, status, detail, body)
         self.retry_after = retry_after
 
@@ -115,8 +116,15 @@ _BY_SLUG: dict[str, type[HubProblem]] = {
     "unavailable": ServerError,
 }
 _BY_STATUS: dict[int, type[HubProblem]] = {
-    400: InvalidRequest, 401: AuthError, 403: Forbidden, 404: NotFound, 405: InvalidRequest,
-    409: Conflict, 413: InvalidRequest, 415: InvalidRequest, 429: RateLimited,
+    400: InvalidRequest,
+    401: AuthError,
+    403: Forbidden,
+    404: NotFound,
+    405: InvalidRequest,
+    409: Conflict,
+    413: InvalidRequest,
+    415: InvalidRequest,
+    429: RateLimited,
 }
 
 
@@ -124,7 +132,7 @@ def slug_of(problem: dict[str, Any]) -> str:
     """The slug of a problem object's ``type``, or ``unknown`` for a foreign type."""
     kind = problem.get("type")
     if isinstance(kind, str) and kind.startswith(PROBLEM_TYPE_PREFIX):
-        return kind[len(PROBLEM_TYPE_PREFIX):]
+        return kind[len(PROBLEM_TYPE_PREFIX) :]
     return "unknown"
 
 
@@ -140,6 +148,4 @@ def item_rejected(error: Any) -> ItemRejected:
     """The per-item ``error`` member of a batch result as an :class:`ItemRejected`."""
     body = error if isinstance(error, dict) else {"detail": str(error)}
     status = body.get("status")
-    return ItemRejected(
-        slug_of(body), status if isinstance(status, int) else 0, str(body.get("detail", "")), body
-    )
+    return ItemRejected(slug_of(body), status if isinstance(status, int) else 0, str(body.get("detail", "")), body)

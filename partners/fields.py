@@ -127,6 +127,7 @@ def sha256(value: Any, name: str) -> str:
 
 def record_from_fields(row: dict[str, Any], issuer: str, defaults: RecordDefaults) -> dict[str, Any]:
     """An unsigned record body from one row's values (see ``docs/walkthrough.md`` for the columns)."""
+
     def get(name: str) -> Any:
         value = row.get(name)
         return None if blank(value) else value

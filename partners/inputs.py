@@ -26,10 +26,25 @@ T = TypeVar("T")
 
 #: Other names complaint exports use for the number column.
 NUMBER_ALIASES = ("number", "msisdn", "nomor", "phone", "e164")
-RECORD_COLUMNS = frozenset({
-    "id", "issuer", "number", "action", "category", "channels", "reason", "complaints", "ref", "digest",
-    "confidence", "observed_at", "issued_at", "expires_at", "supersedes",
-})
+RECORD_COLUMNS = frozenset(
+    {
+        "id",
+        "issuer",
+        "number",
+        "action",
+        "category",
+        "channels",
+        "reason",
+        "complaints",
+        "ref",
+        "digest",
+        "confidence",
+        "observed_at",
+        "issued_at",
+        "expires_at",
+        "supersedes",
+    }
+)
 ACK_COLUMNS = frozenset({"record_id", "outcome", "reason", "acted_at", "id"})
 
 
@@ -107,8 +122,9 @@ def jsonl_rows(path: str) -> Iterator[tuple[int, Any]]:
                 yield number, {"__error__": f"not JSON ({exc})"}
 
 
-def read_records(path: str, fmt: str, issuer: str, defaults: RecordDefaults,
-                 warn: Callable[[str], None]) -> Iterator[Row[dict[str, Any]]]:
+def read_records(
+    path: str, fmt: str, issuer: str, defaults: RecordDefaults, warn: Callable[[str], None]
+) -> Iterator[Row[dict[str, Any]]]:
     """Rows as unsigned record bodies, or (JSONL) already signed envelopes passed through as they are."""
     rows = csv_rows(path, RECORD_COLUMNS, warn) if fmt == "csv" else jsonl_rows(path)
     for line, raw in rows:

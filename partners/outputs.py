@@ -19,9 +19,25 @@ from pathlib import Path
 from typing import IO, Any
 
 CSV_COLUMNS = (
-    "seq", "id", "issuer", "number", "action", "category", "channels", "reason", "complaints", "ref",
-    "digest", "confidence", "observed_at", "issued_at", "expires_at", "supersedes", "received_at",
-    "log_index", "assignment_status",
+    "seq",
+    "id",
+    "issuer",
+    "number",
+    "action",
+    "category",
+    "channels",
+    "reason",
+    "complaints",
+    "ref",
+    "digest",
+    "confidence",
+    "observed_at",
+    "issued_at",
+    "expires_at",
+    "supersedes",
+    "received_at",
+    "log_index",
+    "assignment_status",
 )
 
 

@@ -153,5 +153,10 @@ class PushRun:
         if facts("record", stored["record"]) != facts("record", ours):
             return result
         signed = {"record": stored["record"], "signature": stored["signature"]}
-        return PushResult(result.id, DUPLICATE, signed, receipt=stored["receipt"],
-                          note="accepted in an earlier run (another issued_at); stored receipt")
+        return PushResult(
+            result.id,
+            DUPLICATE,
+            signed,
+            receipt=stored["receipt"],
+            note="accepted in an earlier run (another issued_at); stored receipt",
+        )

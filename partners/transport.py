@@ -200,8 +200,15 @@ class Transport:
 def _short(exc: BaseException) -> str:
     """A one-line reason out of requests' nested connection errors."""
     text = str(exc)
-    for marker in ("Connection refused", "Name or service not known", "timed out", "Remote end closed",
-                   "Connection reset", "Connection aborted", "Max retries exceeded"):
+    for marker in (
+        "Connection refused",
+        "Name or service not known",
+        "timed out",
+        "Remote end closed",
+        "Connection reset",
+        "Connection aborted",
+        "Max retries exceeded",
+    ):
         if marker in text:
             return marker.lower() if marker != "Max retries exceeded" else "no connection"
     return text.splitlines()[0][:200] if text else type(exc).__name__

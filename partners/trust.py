@@ -35,7 +35,6 @@ from partners.errors import VerificationFailed
 from partners.transport import Transport
 
 
-
 class Trust:
     """The key sets of the hub and of partners, and the checks that use them.
 
@@ -61,7 +60,9 @@ class Trust:
     def partner_jwks(self, partner_id: str, refresh: bool = False) -> dict[str, Any]:
         """``GET /v1/partners/<id>/keys`` (public), cached; revoked keys stay valid for old signatures."""
         if refresh or partner_id not in self._partners:
-            self._partners[partner_id] = self.transport.get_json(f"/v1/partners/{quote(partner_id, safe='')}/keys", auth=False)
+            self._partners[partner_id] = self.transport.get_json(
+                f"/v1/partners/{quote(partner_id, safe='')}/keys", auth=False
+            )
         return self._partners[partner_id]
 
     def key(self, owner: str | None, kid: str) -> Ed25519PublicKey:
@@ -155,7 +156,11 @@ class Trust:
         try:
             hashes = [bytes.fromhex(p) for p in path]
             verify_consistency(
-                first["size"], second["size"], bytes.fromhex(first["root_hash"]), bytes.fromhex(second["root_hash"]), hashes
+                first["size"],
+                second["size"],
+                bytes.fromhex(first["root_hash"]),
+                bytes.fromhex(second["root_hash"]),
+                hashes,
             )
         except (SigningError, ValueError, TypeError, KeyError) as exc:
             raise VerificationFailed(f"consistency {first.get('size')} -> {second.get('size')}: {exc}") from None

@@ -22,10 +22,9 @@ from flask.testing import FlaskClient
 
 from config import normalize_database_url
 from hub import create_app
-from tests.support import PartnerCreds, basic_auth
-
 from keys.jwk import public_jwk
 from keys.keyfiles import generate_private_key
+from tests.support import PartnerCreds, basic_auth
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 

@@ -62,7 +62,7 @@ class PartnerSpec:
     carriers: list[str] = field(default_factory=list)
 
     @classmethod
-    def of(cls, creds: PartnerCreds) -> "PartnerSpec":
+    def of(cls, creds: PartnerCreds) -> PartnerSpec:
         pem = private_key_to_pem(creds.private_key).decode()
         return cls(creds.id, creds.kind, creds.client_id, creds.client_secret, creds.kid, pem, list(creds.carriers))
 
@@ -73,7 +73,10 @@ class PartnerSpec:
 
 def fetch_token(url: str, creds: PartnerCreds) -> str:
     resp = requests.post(
-        url + "/oauth/token", data={"grant_type": "client_credentials"}, headers=basic_auth(creds), timeout=REQUEST_TIMEOUT
+        url + "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        headers=basic_auth(creds),
+        timeout=REQUEST_TIMEOUT,
     )
     if resp.status_code != 200:
         raise RuntimeError(f"token refused by {url}: {resp.status_code} {resp.text}")
@@ -89,15 +92,19 @@ def _valid(e164: str) -> bool:
         parsed = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
         return False
-    return phonenumbers.is_valid_number(parsed) and phonenumbers.format_number(
-        parsed, phonenumbers.PhoneNumberFormat.E164
-    ) == e164
+    return (
+        phonenumbers.is_valid_number(parsed)
+        and phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) == e164
+    )
 
 
 #: How a pusher spreads its numbers over home networks, by default.
 DEFAULT_MIX = {"telkomsel": 0.35, "indosat": 0.3, "xl": 0.15, "smartfren": 0.1, "foreign": 0.1}
 _PREFIXES = {
-    "telkomsel": TELKOMSEL_PREFIXES, "indosat": INDOSAT_PREFIXES, "xl": XL_PREFIXES, "smartfren": SMARTFREN_PREFIXES,
+    "telkomsel": TELKOMSEL_PREFIXES,
+    "indosat": INDOSAT_PREFIXES,
+    "xl": XL_PREFIXES,
+    "smartfren": SMARTFREN_PREFIXES,
 }
 
 
@@ -203,7 +210,12 @@ def start_pusher(plan_path: Path, out_path: Path, log_path: Path) -> subprocess.
     with open(log_path, "w") as log:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
             [sys.executable, "-m", "tests.live_support", "push", str(plan_path), str(out_path)],
-            cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
         )
 
 
@@ -276,7 +288,7 @@ def _children(pid: int) -> list[int]:
         except OSError:
             continue
         # the command name may hold spaces and parentheses: split after the last ')'
-        fields = stat[stat.rindex(")") + 2:].split()
+        fields = stat[stat.rindex(")") + 2 :].split()
         if int(fields[1]) == pid:
             found.append(int(entry))
     return found
@@ -287,7 +299,7 @@ def _gone(pid: int) -> bool:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return True
-    return stat[stat.rindex(")") + 2:].split()[0] in ("Z", "X")
+    return stat[stat.rindex(")") + 2 :].split()[0] in ("Z", "X")
 
 
 def kill_hard(hub: LiveHub, timeout: float = 10.0) -> list[int]:

@@ -15,6 +15,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,9 @@ def record_body(issuer: str, number: str, **overrides: Any) -> dict[str, Any]:
     return body
 
 
-def ack_body(partner: str, record_id: str, outcome: str = "blocked", reason: str | None = None, **overrides: Any) -> dict[str, Any]:
+def ack_body(
+    partner: str, record_id: str, outcome: str = "blocked", reason: str | None = None, **overrides: Any
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": str(uuid.uuid4()),
         "record_id": record_id,
@@ -100,9 +103,9 @@ def ack_body(partner: str, record_id: str, outcome: str = "blocked", reason: str
 
 
 def _now_ms() -> str:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def attestation_body(partner: str, numbers: list[str], as_of: str | None = None, **overrides: Any) -> dict[str, Any]:
@@ -145,10 +148,23 @@ class LiveHub:
         self.log = open(Path(env.get("TANGKAL_INSTANCE", "/tmp")) / f"hub-{self.port}.log", "w")
         self.proc = subprocess.Popen(
             [
-                sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}",
-                "--workers", str(workers), "--threads", str(threads), "--timeout", "120", "wsgi:app",
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(workers),
+                "--threads",
+                str(threads),
+                "--timeout",
+                "120",
+                "wsgi:app",
             ],
-            cwd=ROOT, env=full_env, stdout=self.log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=full_env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         self.wait_ready()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,7 +13,7 @@ from tests.support import ack_body, attestation_body
 
 
 def _ts(delta: timedelta = timedelta()) -> str:
-    return (datetime.now(timezone.utc) + delta).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return (datetime.now(UTC) + delta).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _slug(res: dict) -> str:
@@ -29,13 +29,23 @@ def _assignment(w: World, record_id: str, partner: str) -> dict:
 @pytest.mark.parametrize(
     "action, outcome, allowed",
     [
-        ("block", "blocked", True), ("block", "rejected", True), ("block", "not_applicable", True), ("block", "unblocked", False),
-        ("unblock", "unblocked", True), ("unblock", "rejected", True), ("unblock", "not_applicable", True), ("unblock", "blocked", False),
+        ("block", "blocked", True),
+        ("block", "rejected", True),
+        ("block", "not_applicable", True),
+        ("block", "unblocked", False),
+        ("unblock", "unblocked", True),
+        ("unblock", "rejected", True),
+        ("unblock", "not_applicable", True),
+        ("unblock", "blocked", False),
     ],
 )
 def test_every_outcome_against_every_action(world: World, action, outcome, allowed):
     block = world.block(world.kominfo, TSEL)
-    target = block if action == "block" else world.block(world.kominfo, TSEL, action="unblock", supersedes=block["record"]["id"])
+    target = (
+        block
+        if action == "block"
+        else world.block(world.kominfo, TSEL, action="unblock", supersedes=block["record"]["id"])
+    )
     rid = target["record"]["id"]
     reason = None if outcome in ("blocked", "unblocked") else "number belongs to a hospital switchboard"
     env = world.telkomsel.sign("ack", ack_body("telkomsel", rid, outcome, reason))
@@ -79,15 +89,25 @@ def test_refused_acks(world: World):
     # unknown record
     assert _slug(one(world.telkomsel, ack_body("telkomsel", "8d3f6c2e-6b1f-4f43-9a7e-0c8e2f1d9b10"))) == "not-assigned"
     # the ministry has no assignments (and no acks:write scope at all)
-    resp = world.client.post("/v1/acks", json={"acks": [world.kominfo.sign("ack", ack_body("kominfo", rid))]}, headers=world.auth(world.kominfo))
+    resp = world.client.post(
+        "/v1/acks",
+        json={"acks": [world.kominfo.sign("ack", ack_body("kominfo", rid))]},
+        headers=world.auth(world.kominfo),
+    )
     assert resp.status_code == 403
     # a reason is required for rejected and not_applicable
     assert _slug(one(world.telkomsel, ack_body("telkomsel", rid, "rejected", None))) == "invalid-record"
     assert _slug(one(world.telkomsel, ack_body("telkomsel", rid, "not_applicable", None))) == "invalid-record"
     # malformed
     assert _slug(one(world.telkomsel, ack_body("telkomsel", rid, "blocked", None, extra=1))) == "invalid-record"
-    assert _slug(one(world.telkomsel, {k: v for k, v in ack_body("telkomsel", rid).items() if k != "reason"})) == "invalid-record"
-    assert _slug(one(world.telkomsel, ack_body("telkomsel", rid, acted_at="2026-11-28T12:00:00+07:00"))) == "invalid-record"
+    assert (
+        _slug(one(world.telkomsel, {k: v for k, v in ack_body("telkomsel", rid).items() if k != "reason"}))
+        == "invalid-record"
+    )
+    assert (
+        _slug(one(world.telkomsel, ack_body("telkomsel", rid, acted_at="2026-11-28T12:00:00+07:00")))
+        == "invalid-record"
+    )
     # keys and signatures
     assert _slug(one(world.telkomsel, ack_body("telkomsel", rid), kid="nope")) == "unknown-key"
     bad = world.telkomsel.sign("ack", ack_body("telkomsel", rid))
@@ -150,14 +170,22 @@ def test_whole_lifecycle_of_one_number_through_http(world: World, app):
     block = world.block(world.kominfo, TSEL, expires_at=_ts(timedelta(seconds=3)))
     rid = block["record"]["id"]
     # route
-    assert {a["partner"] for a in world.client.get(f"/v1/records/{rid}", headers=world.auth(world.kominfo)).get_json()["assignments"]} == {"telkomsel", "whatsapp", "telegram"}
+    assert {
+        a["partner"]
+        for a in world.client.get(f"/v1/records/{rid}", headers=world.auth(world.kominfo)).get_json()["assignments"]
+    } == {"telkomsel", "whatsapp", "telegram"}
     # deliver
     assert [i["record"]["id"] for i in world.pull_all(world.telkomsel)] == [rid]
     # block
     (ack,) = world.ack(world.telkomsel, world.telkomsel.sign("ack", ack_body("telkomsel", rid)))
     assert ack["status"] == "accepted" and _state(world, TSEL)["blocked"] is True
     h = __import__("hashlib").sha256(TSEL.encode()).hexdigest()
-    assert h[5:] in world.client.get(f"/v1/numbers/hash-range/{h[:5]}", headers=world.auth(world.whatsapp)).get_json()["suffixes"]
+    assert (
+        h[5:]
+        in world.client.get(f"/v1/numbers/hash-range/{h[:5]}", headers=world.auth(world.whatsapp)).get_json()[
+            "suffixes"
+        ]
+    )
     # re-report: a new block while telkomsel's acked block is in force is an anomaly
     again = world.block(world.whatsapp, TSEL)
     from hub.acks.anomalies import Anomaly
@@ -170,13 +198,20 @@ def test_whole_lifecycle_of_one_number_through_http(world: World, app):
         ]
     # appeal upheld: the issuer's unblock lifts the first block, assigned to the same partners
     unblock = world.block(world.kominfo, TSEL, action="unblock", supersedes=rid)
-    (uack,) = world.ack(world.telkomsel, world.telkomsel.sign("ack", ack_body("telkomsel", unblock["record"]["id"], "unblocked")))
+    (uack,) = world.ack(
+        world.telkomsel, world.telkomsel.sign("ack", ack_body("telkomsel", unblock["record"]["id"], "unblocked"))
+    )
     assert uack["status"] == "accepted"
     # the whatsapp re-report is still a block in force
     assert _state(world, TSEL)["blocked"] is True
     world.block(world.whatsapp, TSEL, action="unblock", supersedes=again["record"]["id"])
     assert _state(world, TSEL)["blocked"] is False
-    assert world.client.get(f"/v1/numbers/hash-range/{h[:5]}", headers=world.auth(world.whatsapp)).get_json()["suffixes"].count(h[5:]) == 0
+    assert (
+        world.client.get(f"/v1/numbers/hash-range/{h[:5]}", headers=world.auth(world.whatsapp))
+        .get_json()["suffixes"]
+        .count(h[5:])
+        == 0
+    )
     # expire: a fresh short block lapses by itself
     world.block(world.kominfo, TSEL, expires_at=_ts(timedelta(seconds=2)))
     assert _state(world, TSEL)["blocked"] is True
@@ -187,7 +222,10 @@ def test_whole_lifecycle_of_one_number_through_http(world: World, app):
 
 def test_no_rereport_anomaly_without_a_blocked_ack(world: World, app):
     block = world.block(world.kominfo, TSEL)
-    world.ack(world.telkomsel, world.telkomsel.sign("ack", ack_body("telkomsel", block["record"]["id"], "rejected", "not a fraud number")))
+    world.ack(
+        world.telkomsel,
+        world.telkomsel.sign("ack", ack_body("telkomsel", block["record"]["id"], "rejected", "not a fraud number")),
+    )
     world.block(world.kominfo, TSEL)
     # an OTT's blocked ack is not the operator's
     b2 = world.block(world.kominfo, ISAT)
@@ -213,7 +251,11 @@ def test_attestation_matches_and_mismatches(world: World):
     good = _attest(world, world.telkomsel, attestation_body("telkomsel", [TSEL, TSEL2]))
     assert good.status_code == 201 and good.get_json()["match"] is True and good.get_json()["expected_count"] == 2
     bad = _attest(world, world.telkomsel, attestation_body("telkomsel", [TSEL]))
-    assert bad.status_code == 201 and bad.get_json() == {"id": bad.get_json()["id"], "match": False, "expected_count": 2}
+    assert bad.status_code == 201 and bad.get_json() == {
+        "id": bad.get_json()["id"],
+        "match": False,
+        "expected_count": 2,
+    }
     # lifting one block takes it out of the expected set
     world.block(world.kominfo, TSEL2, action="unblock", supersedes=b2["record"]["id"])
     assert _attest(world, world.telkomsel, attestation_body("telkomsel", [TSEL])).get_json()["match"] is True
@@ -246,16 +288,42 @@ def test_attestation_same_id_again_and_refusals(world: World):
         assert resp.get_json()["type"] == f"urn:tangkal:problem:{slug}"
 
     problem(_attest(world, world.telkomsel, attestation_body("indosat", [])), 403, "issuer-mismatch")
-    problem(_attest(world, world.telkomsel, attestation_body("telkomsel", [], as_of=_ts(timedelta(minutes=10)))), 400, "invalid-record")
+    problem(
+        _attest(world, world.telkomsel, attestation_body("telkomsel", [], as_of=_ts(timedelta(minutes=10)))),
+        400,
+        "invalid-record",
+    )
     problem(_attest(world, world.telkomsel, attestation_body("telkomsel", [], extra=1)), 400, "invalid-record")
-    problem(_attest(world, world.telkomsel, attestation_body("telkomsel", [], blocked_set_sha256="ABC")), 400, "invalid-record")
+    problem(
+        _attest(world, world.telkomsel, attestation_body("telkomsel", [], blocked_set_sha256="ABC")),
+        400,
+        "invalid-record",
+    )
     forged = world.telkomsel.sign("attestation", attestation_body("telkomsel", []))
     forged["attestation"]["blocked_count"] = 5
-    problem(world.client.post("/v1/attestations", json=forged, headers=world.auth(world.telkomsel)), 400, "invalid-signature")
-    problem(world.client.post("/v1/attestations", json=world.telkomsel.sign("attestation", attestation_body("telkomsel", []), kid="x"),
-                              headers=world.auth(world.telkomsel)), 400, "unknown-key")
-    problem(world.client.post("/v1/attestations", json=world.kominfo.sign("attestation", attestation_body("kominfo", [])),
-                              headers=world.auth(world.kominfo)), 403, "forbidden")
+    problem(
+        world.client.post("/v1/attestations", json=forged, headers=world.auth(world.telkomsel)),
+        400,
+        "invalid-signature",
+    )
+    problem(
+        world.client.post(
+            "/v1/attestations",
+            json=world.telkomsel.sign("attestation", attestation_body("telkomsel", []), kid="x"),
+            headers=world.auth(world.telkomsel),
+        ),
+        400,
+        "unknown-key",
+    )
+    problem(
+        world.client.post(
+            "/v1/attestations",
+            json=world.kominfo.sign("attestation", attestation_body("kominfo", [])),
+            headers=world.auth(world.kominfo),
+        ),
+        403,
+        "forbidden",
+    )
 
 
 def test_attestation_for_100000_blocked_numbers(world: World, app):
@@ -277,14 +345,40 @@ def test_attestation_for_100000_blocked_numbers(world: World, app):
         for i, num in enumerate(numbers):
             rid = str(uuid.uuid4())
             h = hashlib.sha256(num.encode()).hexdigest()
-            rows.append({"id": rid, "seq": 10_000_000 + i, "log_index": 10_000_000 + i, "sha256": h, "issuer": "kominfo",
-                         "number": num, "number_prefix": h[:5], "number_sha256": h, "action": "block", "category": "scam",
-                         "issued_at": now, "in_force_until": far, "supersedes": None, "lifted_by": None, "received_at": now})
-            arows.append({"record_id": rid, "partner_id": "telkomsel", "seq": 10_000_000 + i, "status": "acted",
-                          "assigned_at": now, "acted_at": now, "outcome": "blocked", "ack_id": None})
+            rows.append(
+                {
+                    "id": rid,
+                    "seq": 10_000_000 + i,
+                    "log_index": 10_000_000 + i,
+                    "sha256": h,
+                    "issuer": "kominfo",
+                    "number": num,
+                    "number_prefix": h[:5],
+                    "number_sha256": h,
+                    "action": "block",
+                    "category": "scam",
+                    "issued_at": now,
+                    "in_force_until": far,
+                    "supersedes": None,
+                    "lifted_by": None,
+                    "received_at": now,
+                }
+            )
+            arows.append(
+                {
+                    "record_id": rid,
+                    "partner_id": "telkomsel",
+                    "seq": 10_000_000 + i,
+                    "status": "acted",
+                    "assigned_at": now,
+                    "acted_at": now,
+                    "outcome": "blocked",
+                    "ack_id": None,
+                }
+            )
         for k in range(0, n, 20_000):
-            db.session.execute(insert(Record), rows[k:k + 20_000])
-            db.session.execute(insert(Assignment), arows[k:k + 20_000])
+            db.session.execute(insert(Record), rows[k : k + 20_000])
+            db.session.execute(insert(Assignment), arows[k : k + 20_000])
         db.session.commit()
     del rows, arows
     match = _attest(world, world.telkomsel, attestation_body("telkomsel", numbers))

@@ -28,7 +28,9 @@ def run(app):
 
 
 def test_partner_add_json_prints_exactly_client_id_and_secret(run):
-    res = run("partner", "add", "telkomsel", "--kind", "operator", "--name", "Telkomsel", "--carrier", "Telkomsel", "--json")
+    res = run(
+        "partner", "add", "telkomsel", "--kind", "operator", "--name", "Telkomsel", "--carrier", "Telkomsel", "--json"
+    )
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert set(out) == {"client_id", "client_secret"}
@@ -88,7 +90,9 @@ def test_bad_arguments_get_one_line_and_nonzero_exit(run, args, message):
 
 
 def test_duplicate_partner_and_taken_carrier(run):
-    assert run("partner", "add", "telkomsel", "--kind", "operator", "--name", "T", "--carrier", "Telkomsel").exit_code == 0
+    assert (
+        run("partner", "add", "telkomsel", "--kind", "operator", "--name", "T", "--carrier", "Telkomsel").exit_code == 0
+    )
     dup = run("partner", "add", "telkomsel", "--kind", "operator", "--name", "T")
     assert dup.exit_code == 1 and "already exists" in dup.output
     taken = run("partner", "add", "other", "--kind", "operator", "--name", "O", "--carrier", "Telkomsel")
@@ -114,7 +118,10 @@ def test_add_key_pem_and_jwk_then_revoke(run, client, tmp_path):
     assert missing.exit_code != 0 and "Traceback" not in missing.output
 
     keys = client.get("/v1/partners/telkomsel/keys").get_json()["keys"]
-    assert [(k["kid"], k["status"], k["revoked_at"]) for k in keys] == [("tsel-1", "active", None), ("tsel-2", "active", None)]
+    assert [(k["kid"], k["status"], k["revoked_at"]) for k in keys] == [
+        ("tsel-1", "active", None),
+        ("tsel-2", "active", None),
+    ]
     assert all(k["alg"] == "Ed25519" and k["kty"] == "OKP" and k["crv"] == "Ed25519" for k in keys)
 
     assert run("partner", "revoke-key", "telkomsel", "tsel-1").exit_code == 0
@@ -127,7 +134,9 @@ def test_keys_rotate_keeps_old_keys_published(client, run, register):
     from tests.support import basic_auth, bearer
 
     op = register("telkomsel", "operator")
-    old_token = client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=basic_auth(op)).get_json()["access_token"]
+    old_token = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, headers=basic_auth(op)
+    ).get_json()["access_token"]
     before = {k["kid"] for k in client.get("/.well-known/jwks.json").get_json()["keys"]}
     res = run("keys", "rotate")
     assert res.exit_code == 0
@@ -148,7 +157,11 @@ def test_cli_as_a_subprocess_reports_an_unmigrated_database_in_one_line(tmp_path
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}", "TANGKAL_INSTANCE": str(tmp_path)}
     proc = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", "partner", "list"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
@@ -159,7 +172,9 @@ def test_keys_retire_refuses_its_tokens_but_keeps_it_published(client, run, regi
     from tests.support import basic_auth, bearer
 
     op = register("telkomsel", "operator")
-    old_token = client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=basic_auth(op)).get_json()["access_token"]
+    old_token = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, headers=basic_auth(op)
+    ).get_json()["access_token"]
     old_kid = client.get("/.well-known/jwks.json").get_json()["keys"][0]["kid"]
     refused = run("keys", "retire", old_kid)
     assert refused.exit_code == 1 and "keys rotate" in refused.output  # the current key: rotate first
@@ -167,7 +182,9 @@ def test_keys_retire_refuses_its_tokens_but_keeps_it_published(client, run, regi
     assert run("keys", "retire", old_kid).exit_code == 0
     assert old_kid in {k["kid"] for k in client.get("/.well-known/jwks.json").get_json()["keys"]}
     assert client.get("/v1/whoami", headers=bearer(old_token)).status_code == 401
-    new_token = client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=basic_auth(op)).get_json()["access_token"]
+    new_token = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, headers=basic_auth(op)
+    ).get_json()["access_token"]
     assert client.get("/v1/whoami", headers=bearer(new_token)).status_code == 200
     assert "retired" in run("keys", "list").output
     assert run("keys", "retire", "nope").exit_code == 1

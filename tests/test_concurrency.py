@@ -208,13 +208,19 @@ def test_pull_cursor_is_exactly_once_while_many_processes_push(register, start_h
     deadline = time.monotonic() + DEADLINE_SECONDS
     pushers_done = threading.Event()
     # telkomsel runs two independent consumers (say a primary and a standby site), each with its own cursor
-    pullers = {"telkomsel-a": telkomsel, "telkomsel-b": telkomsel, "indosat": indosat, "whatsapp": whatsapp, "kominfo": kominfo}
+    pullers = {
+        "telkomsel-a": telkomsel,
+        "telkomsel-b": telkomsel,
+        "indosat": indosat,
+        "whatsapp": whatsapp,
+        "kominfo": kominfo,
+    }
     logs = {name: PullLog(name, creds.id) for name, creds in pullers.items()}
     threads = []
     try:
         _wait_ready(procs, deadline)
         for n, (name, creds) in enumerate(pullers.items()):
-            order = urls[n % len(urls):] + urls[: n % len(urls)]  # each starts on another instance, then alternates
+            order = urls[n % len(urls) :] + urls[: n % len(urls)]  # each starts on another instance, then alternates
             t = threading.Thread(
                 target=run_puller,
                 args=(logs[name], order, hubs[0].token(creds), tmp_path / f"cursor-{name}", pushers_done, deadline),
@@ -262,8 +268,11 @@ def test_pull_cursor_is_exactly_once_while_many_processes_push(register, start_h
                 rec = envelope["record"]
                 assert result["id"] == rec["id"] and result["receipt"]["receipt"]["object_id"] == rec["id"]
                 accepted[rec["id"]] = {
-                    "issuer": rec["issuer"], "number": rec["number"], "carrier": home_carrier(rec["number"]),
-                    "seq": result["receipt"]["receipt"]["seq"], "envelope": envelope,
+                    "issuer": rec["issuer"],
+                    "number": rec["number"],
+                    "carrier": home_carrier(rec["number"]),
+                    "seq": result["receipt"]["receipt"]["seq"],
+                    "envelope": envelope,
                 }
     total = sum(sum(sizes) for _, sizes, _, _ in workload)
     assert len(accepted) == total and statuses["accepted"] + statuses["duplicate"] == total

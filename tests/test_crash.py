@@ -84,7 +84,9 @@ class Pusher:
                     began = time.monotonic()
                     try:
                         resp = session.post(
-                            self.url + "/v1/records", json={"records": batch}, headers=bearer(self.token),
+                            self.url + "/v1/records",
+                            json={"records": batch},
+                            headers=bearer(self.token),
                             timeout=REQUEST_TIMEOUT,
                         )
                     except requests.RequestException:
@@ -173,7 +175,9 @@ def test_sigkill_mid_push_loses_nothing_that_was_receipted(register, hubs, capsy
         for batch, results in p.answered:
             assert len(results) == len(batch)
             for envelope, result in zip(batch, results):
-                assert result["status"] in ("accepted", "duplicate") and result["id"] == envelope["record"]["id"], result
+                assert result["status"] in ("accepted", "duplicate") and result["id"] == envelope["record"]["id"], (
+                    result
+                )
                 body = verify_receipt(result["receipt"], jwks, envelope)
                 receipted[envelope["record"]["id"]] = (envelope, body)
     in_flight = [batch for p in pushers for batch in p.unanswered]
@@ -226,11 +230,18 @@ def test_sigkill_mid_push_loses_nothing_that_was_receipted(register, hubs, capsy
     sample = {0, size - 1} | set(random.sample(range(size), min(INCLUSION_SAMPLE, size)))
     for index in sorted(sample):
         proof = _get(hub.url, token, "/v1/log/inclusion", deadline, server_errors, index=index, size=size)
-        verify_inclusion(index, size, leaves[index], [bytes.fromhex(h) for h in proof["path"]], bytes.fromhex(head["root_hash"]))
+        verify_inclusion(
+            index, size, leaves[index], [bytes.fromhex(h) for h in proof["path"]], bytes.fromhex(head["root_hash"])
+        )
     before = verify_tree_head(head_before, jwks)
-    consistency = _get(hub.url, token, "/v1/log/consistency", deadline, server_errors, first=before["size"], second=size)
+    consistency = _get(
+        hub.url, token, "/v1/log/consistency", deadline, server_errors, first=before["size"], second=size
+    )
     verify_consistency(
-        before["size"], size, bytes.fromhex(before["root_hash"]), bytes.fromhex(head["root_hash"]),
+        before["size"],
+        size,
+        bytes.fromhex(before["root_hash"]),
+        bytes.fromhex(head["root_hash"]),
         [bytes.fromhex(h) for h in consistency["path"]],
     )
 
@@ -244,8 +255,10 @@ def test_sigkill_mid_push_loses_nothing_that_was_receipted(register, hubs, capsy
         # pushing it again is safe: the same receipts if it was stored, fresh ones if not
         issuer = next(p for p in pushers if batch in p.unanswered)
         resp = requests.post(
-            hub.url + "/v1/records", json={"records": batch},
-            headers=bearer(fetch_token(hub.url, issuer.creds)), timeout=REQUEST_TIMEOUT,
+            hub.url + "/v1/records",
+            json={"records": batch},
+            headers=bearer(fetch_token(hub.url, issuer.creds)),
+            timeout=REQUEST_TIMEOUT,
         )
         assert resp.status_code == 200, resp.text
         results = resp.json()["results"]

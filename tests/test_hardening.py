@@ -21,19 +21,28 @@ def test_token_endpoint_counts_by_address_even_with_a_bearer_header(make_app):
     app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STRATEGY="moving-window", RATELIMIT_TOKEN="2 per minute")
     client = app.test_client()
     statuses = [
-        client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=bearer(secrets.token_urlsafe(12))).status_code
+        client.post(
+            "/oauth/token", data={"grant_type": "client_credentials"}, headers=bearer(secrets.token_urlsafe(12))
+        ).status_code
         for _ in range(3)
     ]
     assert statuses == [401, 401, 429]
 
 
 def test_verified_partners_get_their_own_bucket(make_app, register):
-    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STRATEGY="moving-window", RATELIMIT_DEFAULT="3 per minute", RATELIMIT_TOKEN="100 per minute")
+    app = make_app(
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STRATEGY="moving-window",
+        RATELIMIT_DEFAULT="3 per minute",
+        RATELIMIT_TOKEN="100 per minute",
+    )
     client = app.test_client()
     a, b = register("telkomsel", "operator"), register("xl", "operator")
 
     def tok(c):
-        return client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=basic_auth(c)).get_json()["access_token"]
+        return client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=basic_auth(c)).get_json()[
+            "access_token"
+        ]
 
     ta, tb = tok(a), tok(b)
     assert [client.get("/v1/whoami", headers=bearer(ta)).status_code for _ in range(4)] == [200, 200, 200, 429]
@@ -45,7 +54,10 @@ def test_disabled_partner_tokens_are_refused_at_once_and_secrets_rotate(client, 
     tok = token(op)
     assert cli("partner", "disable", "telkomsel").exit_code == 0
     assert client.get("/v1/whoami", headers=bearer(tok)).status_code == 401
-    assert client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=basic_auth(op)).status_code == 401
+    assert (
+        client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=basic_auth(op)).status_code
+        == 401
+    )
     assert cli("partner", "enable", "telkomsel").exit_code == 0
     assert client.get("/v1/whoami", headers=bearer(tok)).status_code == 200
     import json
@@ -53,9 +65,15 @@ def test_disabled_partner_tokens_are_refused_at_once_and_secrets_rotate(client, 
     res = cli("partner", "rotate-secret", "telkomsel", "--json")
     fresh = json.loads(res.output)
     assert fresh["client_id"] == op.client_id and fresh["client_secret"] != op.client_secret
-    assert client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=basic_auth(op)).status_code == 401
+    assert (
+        client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=basic_auth(op)).status_code
+        == 401
+    )
     op.client_secret = fresh["client_secret"]
-    assert client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=basic_auth(op)).status_code == 200
+    assert (
+        client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=basic_auth(op)).status_code
+        == 200
+    )
 
 
 def _assert_with(client, op, claims_override):
@@ -65,21 +83,38 @@ def _assert_with(client, op, claims_override):
     from keys.keyfiles import private_key_to_pem
 
     now = int(time.time())
-    claims = {"iss": op.client_id, "sub": op.client_id, "aud": "http://localhost/oauth/token", "iat": now, "exp": now + 60,
-              "jti": secrets.token_urlsafe(8)}
+    claims = {
+        "iss": op.client_id,
+        "sub": op.client_id,
+        "aud": "http://localhost/oauth/token",
+        "iat": now,
+        "exp": now + 60,
+        "jti": secrets.token_urlsafe(8),
+    }
     claims.update(claims_override)
     claims = {k: v for k, v in claims.items() if v is not None}
     key = OKPKey.import_key(private_key_to_pem(op.private_key), {"kid": op.kid})
     assertion = jwt.encode({"alg": "Ed25519", "kid": op.kid}, claims, key, algorithms=["Ed25519"])
-    return client.post("/oauth/token", data={"grant_type": "client_credentials", "client_assertion_type": ASSERTION_TYPE,
-                                             "client_assertion": assertion})
+    return client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": assertion,
+        },
+    )
 
 
 def test_client_assertions_must_be_short_lived(client, register):
     op = register("telegram", "ott")
     now = int(time.time())
     assert _assert_with(client, op, {}).status_code == 200
-    for override in ({"exp": now + 10 * 365 * 86400}, {"exp": 10**13}, {"iat": None}, {"iat": now - 3600, "exp": now + 60}):
+    for override in (
+        {"exp": now + 10 * 365 * 86400},
+        {"exp": 10**13},
+        {"iat": None},
+        {"iat": now - 3600, "exp": now + 60},
+    ):
         resp = _assert_with(client, op, override)
         assert resp.status_code == 400 and resp.get_json()["error"] == "invalid_client", override
 
@@ -89,10 +124,14 @@ def test_introspection_with_private_key_jwt(client, register, token):
     tok = token(register("telkomsel", "operator"))
     from tests.support import PartnerCreds  # noqa: F401
 
-    resp = client.post("/oauth/introspect", data={
-        "token": tok, "client_assertion_type": ASSERTION_TYPE,
-        "client_assertion": kominfo.assertion("http://localhost/oauth/token"),
-    })
+    resp = client.post(
+        "/oauth/introspect",
+        data={
+            "token": tok,
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": kominfo.assertion("http://localhost/oauth/token"),
+        },
+    )
     assert resp.status_code == 200 and resp.get_json()["active"] is True
 
 
@@ -118,7 +157,9 @@ def test_plain_http_to_a_public_host_is_an_oauth_error_not_a_500(make_app, regis
     app = make_app(HUB_URL="http://hub.example")
     client = app.test_client()
     op = register("telkomsel", "operator")
-    resp = client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=basic_auth(op), base_url="http://hub.example")
+    resp = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, headers=basic_auth(op), base_url="http://hub.example"
+    )
     assert resp.status_code == 400 and resp.get_json()["error"] == "insecure_transport"
     assert "HTTPS" in resp.get_json()["error_description"]
 
@@ -127,8 +168,17 @@ def test_proxy_fix_trusts_forwarded_proto_and_address(make_app, register):
     app = make_app(HUB_URL="https://hub.example", PROXY_FIX_X_FOR=1)
     client = app.test_client()
     op = register("telkomsel", "operator")
-    resp = client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers={**basic_auth(op), "X-Forwarded-Proto": "https",
-                       "X-Forwarded-For": "203.0.113.9", "X-Forwarded-Host": "hub.example"}, base_url="http://10.0.0.2")
+    resp = client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        headers={
+            **basic_auth(op),
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-For": "203.0.113.9",
+            "X-Forwarded-Host": "hub.example",
+        },
+        base_url="http://10.0.0.2",
+    )
     assert resp.status_code == 200, resp.get_data(as_text=True)
 
 

@@ -25,7 +25,10 @@ def test_revoked_token_is_refused_by_a_second_process(two_hubs, register):
     op = register("telkomsel", "operator", ["Telkomsel"])
     tok = a.token(op)
     assert requests.get(b.url + "/v1/whoami", headers=bearer(tok), timeout=10).status_code == 200
-    assert requests.post(a.url + "/oauth/revoke", data={"token": tok}, headers=basic_auth(op), timeout=10).status_code == 200
+    assert (
+        requests.post(a.url + "/oauth/revoke", data={"token": tok}, headers=basic_auth(op), timeout=10).status_code
+        == 200
+    )
     resp = requests.get(b.url + "/v1/whoami", headers=bearer(tok), timeout=10)
     assert resp.status_code == 401
     assert resp.headers["Content-Type"] == "application/problem+json"

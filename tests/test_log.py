@@ -52,7 +52,13 @@ def test_head_inclusion_consistency_and_entries_verify(world: World):
         assert proof["index"] == i and proof["size"] == 13
         verify_entry_inclusion(env, i, head, proof["path"])
     cons = _get(world, "/v1/log/consistency?first=5&second=13").get_json()
-    verify_consistency(5, 13, bytes.fromhex(head5["root_hash"]), bytes.fromhex(head["root_hash"]), [bytes.fromhex(h) for h in cons["path"]])
+    verify_consistency(
+        5,
+        13,
+        bytes.fromhex(head5["root_hash"]),
+        bytes.fromhex(head["root_hash"]),
+        [bytes.fromhex(h) for h in cons["path"]],
+    )
     same = _get(world, "/v1/log/consistency?first=13&second=13").get_json()
     assert same == {"first": 13, "second": 13, "path": []}
 
@@ -118,8 +124,11 @@ def test_entries_stop_at_1000_and_at_the_log_size(world: World):
 def test_log_needs_log_read(world: World):
     from tests.support import basic_auth, bearer
 
-    tok = world.client.post("/oauth/token", data={"grant_type": "client_credentials", "scope": "records:read"},
-                            headers=basic_auth(world.whatsapp)).get_json()["access_token"]
+    tok = world.client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "scope": "records:read"},
+        headers=basic_auth(world.whatsapp),
+    ).get_json()["access_token"]
     assert world.client.get("/v1/log/head", headers=bearer(tok)).status_code == 403
 
 
@@ -127,10 +136,9 @@ def test_log_needs_log_read(world: World):
 @given(batches=st.lists(st.integers(min_value=1, max_value=40), min_size=1, max_size=8))
 def test_sql_store_proofs_match_rfc9162_recomputation(app, batches):
     """Random batch splits appended through the hub's own SQL path."""
-    from hub.db import db
+    from hub.db import db, utcnow
     from hub.ledger import log, tree
     from hub.ledger.models import Counter, LogEntry, MerkleNode
-    from hub.db import utcnow
 
     with app.app_context():
         db.session.query(MerkleNode).delete()
@@ -141,7 +149,9 @@ def test_sql_store_proofs_match_rfc9162_recomputation(app, batches):
         for n in batches:
             start = log.reserve(db.session, n)
             data = [f"leaf-{start + i}".encode() for i in range(n)]
-            log.append(db.session, start, [log.Entry("record", f"id-{start + i}", d) for i, d in enumerate(data)], utcnow())
+            log.append(
+                db.session, start, [log.Entry("record", f"id-{start + i}", d) for i, d in enumerate(data)], utcnow()
+            )
             db.session.commit()
             leaves += [leaf_hash(d) for d in data]
             size = len(leaves)

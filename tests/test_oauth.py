@@ -33,7 +33,13 @@ def test_client_secret_basic_gives_rfc9068_token_verifiable_with_jwks(client, re
     body = resp.get_json()
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == 900
-    assert set(body["scope"].split()) == {"records:write", "records:read", "acks:write", "log:read", "attestations:write"}
+    assert set(body["scope"].split()) == {
+        "records:write",
+        "records:read",
+        "acks:write",
+        "log:read",
+        "attestations:write",
+    }
     decoded = _decode_with_published_keys(client, body["access_token"])
     header, claims = decoded.header, decoded.claims
     assert header["typ"] == "at+jwt" and header["alg"] == "Ed25519" and header["kid"]
@@ -179,8 +185,17 @@ def test_token_signed_by_a_foreign_key_is_401(client, register):
 
     op = register("telkomsel", "operator")
     now = int(time.time())
-    claims = {"iss": HUB, "aud": HUB, "sub": op.client_id, "client_id": op.client_id, "partner": op.id,
-              "scope": "records:read", "iat": now, "exp": now + 60, "jti": "x"}
+    claims = {
+        "iss": HUB,
+        "aud": HUB,
+        "sub": op.client_id,
+        "client_id": op.client_id,
+        "partner": op.id,
+        "scope": "records:read",
+        "iat": now,
+        "exp": now + 60,
+        "jti": "x",
+    }
     foreign = OKPKey.generate_key("Ed25519", parameters={"kid": "evil"})
     forged = jwt.encode({"alg": "Ed25519", "typ": "at+jwt", "kid": "evil"}, claims, foreign, algorithms=["Ed25519"])
     assert client.get("/v1/whoami", headers=bearer(forged)).status_code == 401
@@ -191,7 +206,9 @@ def test_revocation_holds_on_another_app_instance_at_once(make_app, register):
     b = make_app()
     ca, cb = a.test_client(), b.test_client()
     op = register("telkomsel", "operator")
-    tok = ca.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=basic_auth(op)).get_json()["access_token"]
+    tok = ca.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=basic_auth(op)).get_json()[
+        "access_token"
+    ]
     assert cb.get("/v1/whoami", headers=bearer(tok)).status_code == 200
     assert ca.post("/oauth/revoke", data={"token": tok}, headers=basic_auth(op)).status_code == 200
     assert cb.get("/v1/whoami", headers=bearer(tok)).status_code == 401
@@ -220,8 +237,12 @@ def test_introspection_is_for_ministry_clients(client, register, token):
     refused = client.post("/oauth/introspect", data={"token": tok}, headers=basic_auth(op))
     assert refused.status_code == 400 and refused.get_json()["error"] == "unauthorized_client"
     client.post("/oauth/revoke", data={"token": tok}, headers=basic_auth(op))
-    assert client.post("/oauth/introspect", data={"token": tok}, headers=basic_auth(kominfo)).get_json() == {"active": False}
-    assert client.post("/oauth/introspect", data={"token": "x"}, headers=basic_auth(kominfo)).get_json() == {"active": False}
+    assert client.post("/oauth/introspect", data={"token": tok}, headers=basic_auth(kominfo)).get_json() == {
+        "active": False
+    }
+    assert client.post("/oauth/introspect", data={"token": "x"}, headers=basic_auth(kominfo)).get_json() == {
+        "active": False
+    }
 
 
 def test_server_metadata(client):
@@ -232,7 +253,11 @@ def test_server_metadata(client):
     assert meta["revocation_endpoint"] == HUB + "/oauth/revoke"
     assert meta["introspection_endpoint"] == HUB + "/oauth/introspect"
     assert meta["grant_types_supported"] == ["client_credentials"]
-    assert set(meta["token_endpoint_auth_methods_supported"]) == {"client_secret_basic", "client_secret_post", "private_key_jwt"}
+    assert set(meta["token_endpoint_auth_methods_supported"]) == {
+        "client_secret_basic",
+        "client_secret_post",
+        "private_key_jwt",
+    }
     assert set(meta["token_endpoint_auth_signing_alg_values_supported"]) == {"Ed25519", "EdDSA"}
 
 

@@ -47,6 +47,7 @@ def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
 
 # -- keygen -------------------------------------------------------------------
 
+
 def test_keygen_writes_a_0600_key_and_refuses_to_overwrite_it(tmp_path: Path) -> None:
     env = clean_env(TANGKAL_PARTNER="telkomsel")
     made = run_cli(["keygen", "--out", "telkomsel.key", "--kid", "telkomsel-2026-01"], env, tmp_path)
@@ -67,11 +68,15 @@ def test_keygen_writes_a_0600_key_and_refuses_to_overwrite_it(tmp_path: Path) ->
 
 # -- configuration and the hub's refusals --------------------------------------
 
+
 def test_missing_configuration_is_exit_2_with_one_line(tmp_path: Path) -> None:
     res = run_cli(["token"], clean_env(), tmp_path)
     assert res.returncode == 2 and "no hub URL" in one_line_error(res.stderr)
-    res = run_cli(["push", "x.csv"], clean_env(TANGKAL_HUB_URL="http://127.0.0.1:9", TANGKAL_CLIENT_ID="c",
-                                               TANGKAL_CLIENT_SECRET="s"), tmp_path)
+    res = run_cli(
+        ["push", "x.csv"],
+        clean_env(TANGKAL_HUB_URL="http://127.0.0.1:9", TANGKAL_CLIENT_ID="c", TANGKAL_CLIENT_SECRET="s"),
+        tmp_path,
+    )
     assert res.returncode == 2 and "TANGKAL_KEY" in one_line_error(res.stderr)
     res = run_cli(["pull"], clean_env(), tmp_path)
     assert res.returncode == 2  # argparse: --out is required
@@ -106,7 +111,9 @@ def test_refused_credentials_are_exit_3_and_the_secret_is_never_printed(hub: str
     loose = op.run("token", "--credentials", "telkomsel.json", cwd=tmp_path)
     assert loose.returncode == 2 and "chmod 600" in one_line_error(loose.stderr)
     pair.chmod(0o600)
-    by_file = op.run("token", cwd=tmp_path, TANGKAL_CREDENTIALS=str(pair), TANGKAL_CLIENT_ID="", TANGKAL_CLIENT_SECRET="")
+    by_file = op.run(
+        "token", cwd=tmp_path, TANGKAL_CREDENTIALS=str(pair), TANGKAL_CLIENT_ID="", TANGKAL_CLIENT_SECRET=""
+    )
     assert by_file.returncode == 0, by_file.stderr
 
 
@@ -118,6 +125,7 @@ def test_private_key_jwt_from_the_cli(hub: str, register, tmp_path: Path) -> Non
 
 
 # -- push: bad rows by line, idempotent re-runs ----------------------------------
+
 
 def test_push_reports_bad_rows_by_line_and_reruns_are_duplicates(hub: str, register, tmp_path: Path) -> None:
     ministry = CliPartner.of(register("kominfo", "ministry"), hub, tmp_path)
@@ -155,12 +163,23 @@ def test_push_reports_bad_rows_by_line_and_reruns_are_duplicates(hub: str, regis
 def test_push_jsonl_with_defaults_and_a_presigned_record(hub: str, register, tmp_path: Path) -> None:
     ministry = CliPartner.of(register("kominfo", "ministry"), hub, tmp_path)
     numbers = local_numbers(3, seed=8)
-    presigned = ministry.creds.sign("record", {
-        "id": "0b8a3f3e-2c5d-4e7f-9a1b-3c5d7e9f1a2b", "issuer": "kominfo", "number": e164(numbers[2]),
-        "action": "block", "category": "spam", "channels": ["sms"], "reason": "Bulk SMS",
-        "evidence": {"complaints": 2}, "observed_at": "2026-01-02T03:04:05Z", "issued_at": "2026-01-02T03:04:05Z",
-        "expires_at": None, "supersedes": None,
-    })
+    presigned = ministry.creds.sign(
+        "record",
+        {
+            "id": "0b8a3f3e-2c5d-4e7f-9a1b-3c5d7e9f1a2b",
+            "issuer": "kominfo",
+            "number": e164(numbers[2]),
+            "action": "block",
+            "category": "spam",
+            "channels": ["sms"],
+            "reason": "Bulk SMS",
+            "evidence": {"complaints": 2},
+            "observed_at": "2026-01-02T03:04:05Z",
+            "issued_at": "2026-01-02T03:04:05Z",
+            "expires_at": None,
+            "supersedes": None,
+        },
+    )
     lines = [
         {"msisdn": numbers[0], "complaints": 5, "observed_at": "2026-01-01 08:00"},
         {"number": numbers[1], "category": "phishing", "evidence": {"complaints": 3, "ref": "ADN-9"}},
@@ -183,6 +202,7 @@ def test_push_jsonl_with_defaults_and_a_presigned_record(hub: str, register, tmp
 
 # -- ack and attest ---------------------------------------------------------------
 
+
 def test_ack_rows_by_line_and_attest_refuses_bad_numbers(hub: str, register, tmp_path: Path) -> None:
     ministry = CliPartner.of(register("kominfo", "ministry"), hub, tmp_path)
     op = CliPartner.of(register("telkomsel", "operator", ["Telkomsel"]), hub, tmp_path)
@@ -194,13 +214,17 @@ def test_ack_rows_by_line_and_attest_refuses_bad_numbers(hub: str, register, tmp
         pulled = list(csv.DictReader(handle))
     assert [r["number"] for r in pulled] == [e164(n) for n in numbers] and pulled[0]["assignment_status"] == "delivered"
     ids = [r["id"] for r in pulled]
-    write_csv(tmp_path / "acks.csv", ["record_id", "outcome", "reason"], [
-        [ids[0], "blocked", ""],
-        [ids[1], "rejected", ""],  # line 3: a rejection needs a reason
-        [ids[1], "unblocked", ""],  # line 4: not an outcome for a block (the hub says invalid-transition)
-        ["8d3f6c2e-6b1f-4f43-9a7e-0c8e2f1d9b10", "blocked", ""],  # line 5: not assigned to us
-        [ids[2], "not_applicable", "Number already deactivated"],
-    ])
+    write_csv(
+        tmp_path / "acks.csv",
+        ["record_id", "outcome", "reason"],
+        [
+            [ids[0], "blocked", ""],
+            [ids[1], "rejected", ""],  # line 3: a rejection needs a reason
+            [ids[1], "unblocked", ""],  # line 4: not an outcome for a block (the hub says invalid-transition)
+            ["8d3f6c2e-6b1f-4f43-9a7e-0c8e2f1d9b10", "blocked", ""],  # line 5: not assigned to us
+            [ids[2], "not_applicable", "Number already deactivated"],
+        ],
+    )
     res = op.run("ack", "acks.csv", cwd=tmp_path)
     assert res.returncode == 1
     assert "line 3: an outcome of rejected needs a reason" in res.stderr
@@ -231,6 +255,7 @@ def test_ack_rows_by_line_and_attest_refuses_bad_numbers(hub: str, register, tmp
 
 
 # -- pull: the cursor ------------------------------------------------------------
+
 
 def test_a_crash_between_output_and_cursor_is_repaired_on_resume(hub: str, register, tmp_path: Path) -> None:
     ministry = CliPartner.of(register("kominfo", "ministry"), hub, tmp_path)

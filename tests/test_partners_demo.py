@@ -76,8 +76,14 @@ def test_demo_world_once_then_refused_and_usable_by_the_partner_cli(app: Flask, 
         from keys.keyfiles import read_private_key
         from tests.support import PartnerCreds
 
-        creds = PartnerCreds("telkomsel", "operator", values["TANGKAL_CLIENT_ID"], values["TANGKAL_CLIENT_SECRET"],
-                             values["TANGKAL_KID"], read_private_key(values["TANGKAL_KEY"]))
+        creds = PartnerCreds(
+            "telkomsel",
+            "operator",
+            values["TANGKAL_CLIENT_ID"],
+            values["TANGKAL_CLIENT_SECRET"],
+            values["TANGKAL_KID"],
+            read_private_key(values["TANGKAL_KEY"]),
+        )
         telkomsel = CliPartner(creds, url, Path(values["TANGKAL_KEY"]))
         pulled = telkomsel.run("pull", "--out", "tsel.jsonl", cwd=tmp_path)
         assert pulled.returncode == 0, pulled.stderr

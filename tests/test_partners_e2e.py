@@ -38,8 +38,9 @@ BAD_ROWS = {  # line number in the file -> what is wrong
 
 @pytest.fixture
 def live_hub(hub_env: dict[str, str], app) -> Iterator[LiveHub]:  # app: the session database, emptied after
-    hub = LiveHub({**hub_env, "HUB_URL": "http://hub.test", "RATELIMIT_DEFAULT": "100000 per minute"},
-                  workers=2, threads=4)
+    hub = LiveHub(
+        {**hub_env, "HUB_URL": "http://hub.test", "RATELIMIT_DEFAULT": "100000 per minute"}, workers=2, threads=4
+    )
     yield hub
     hub.stop()
 
@@ -61,8 +62,17 @@ def write_complaints(path: Path, numbers: list[str]) -> dict[int, str]:
             local = next(good)
             lines[line] = e164(local)
             category = ("scam", "phishing", "impersonation", "account_takeover", "spam")[line % 5]
-            out.writerow([local, category, "voice;sms;messaging", "Verified complaints to aduannomor.id",
-                          line % 40 + 1, f"ADN-2026-{line:06d}", "08111111111"])
+            out.writerow(
+                [
+                    local,
+                    category,
+                    "voice;sms;messaging",
+                    "Verified complaints to aduannomor.id",
+                    line % 40 + 1,
+                    f"ADN-2026-{line:06d}",
+                    "08111111111",
+                ]
+            )
     return lines
 
 
@@ -119,8 +129,10 @@ def test_push_pull_killed_and_resumed_ack_attest_verify(live_hub: LiveHub, regis
     assert set(ids) == set(accepted), "a record was lost"
     cursor = json.loads((tmp_path / "pulled.jsonl.cursor").read_text())
     assert cursor["after"] == max(j["receipt"]["receipt"]["seq"] for j in accepted.values())
-    print(f"pull killed after {lines_at_kill:,} lines; the resumed pull wrote {ROWS - lines_at_kill:,} more "
-          f"in {pull_seconds:.1f} s")
+    print(
+        f"pull killed after {lines_at_kill:,} lines; the resumed pull wrote {ROWS - lines_at_kill:,} more "
+        f"in {pull_seconds:.1f} s"
+    )
     again = ministry.run("pull", "--out", "pulled.jsonl", cwd=tmp_path)
     assert again.returncode == 0 and "0 records pulled" in again.stderr
     assert len(jsonl_ids(output)) == ROWS

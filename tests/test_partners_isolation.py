@@ -37,8 +37,14 @@ def test_importing_every_partners_module_loads_no_hub_module() -> None:
         "    importlib.import_module(name)\n"
         "print(json.dumps(sorted(m for m in sys.modules if m == 'hub' or m.startswith('hub.'))))\n"
     )
-    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout) == []
     assert "partners.cli" in modules() and "partners.client" in modules()
@@ -57,8 +63,13 @@ def test_the_cli_runs_without_the_hub_on_the_path(tmp_path: Path) -> None:
 
     shutil.copytree(ROOT / "partners", tmp_path / "partners", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "keys", tmp_path / "keys", ignore=shutil.ignore_patterns("__pycache__"))
-    res = subprocess.run([sys.executable, "-m", "partners", "keygen", "--out", "k.key", "--kid", "k-1"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=60,
-                         env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    res = subprocess.run(
+        [sys.executable, "-m", "partners", "keygen", "--out", "k.key", "--kid", "k-1"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "k.key").exists()

@@ -46,14 +46,31 @@ def hub(app: Flask) -> Iterator[str]:
 
 def client_for(url: str, creds: PartnerCreds, **kwargs: Any) -> HubClient:
     kwargs.setdefault("retry", FAST_RETRY)
-    return HubClient(url, creds.client_id, client_secret=creds.client_secret, private_key=creds.private_key,
-                     kid=creds.kid, partner=creds.id, **kwargs)
+    return HubClient(
+        url,
+        creds.client_id,
+        client_secret=creds.client_secret,
+        private_key=creds.private_key,
+        kid=creds.kid,
+        partner=creds.id,
+        **kwargs,
+    )
 
 
 def signed_blocks(client: HubClient, count: int, seed: int = 1) -> list[dict[str, Any]]:
     return [
-        client.sign("record", record_body(client.partner, e164(n), category="scam", channels=["voice", "sms"],
-                                          reason="Impersonates a bank", complaints=3, ref=f"ADN-{i}"))
+        client.sign(
+            "record",
+            record_body(
+                client.partner,
+                e164(n),
+                category="scam",
+                channels=["voice", "sms"],
+                reason="Impersonates a bank",
+                complaints=3,
+                ref=f"ADN-{i}",
+            ),
+        )
         for i, n in enumerate(local_numbers(count, seed))
     ]
 
@@ -90,6 +107,7 @@ def fake(status: int, body: dict[str, Any], headers: dict[str, str] | None = Non
 
 # -- tokens -------------------------------------------------------------------
 
+
 def test_token_is_fetched_again_when_it_expires(make_app, register) -> None:
     app = make_app(TOKEN_TTL_SECONDS=2)
     op = register("telkomsel", "operator", ["Telkomsel"])
@@ -108,7 +126,9 @@ def test_a_revoked_token_is_replaced_after_the_401(hub: str, register) -> None:
     op = register("telkomsel", "operator", ["Telkomsel"])
     client = client_for(hub, op)
     old = client.fetch_token()["access_token"]
-    revoked = requests.post(hub + "/oauth/revoke", data={"token": old}, auth=(op.client_id, op.client_secret), timeout=10)
+    revoked = requests.post(
+        hub + "/oauth/revoke", data={"token": old}, auth=(op.client_id, op.client_secret), timeout=10
+    )
     assert revoked.status_code == 200
     assert client.whoami()["partner"] == "telkomsel"  # 401, new token, same call again
     token = client.transport.token
@@ -141,6 +161,7 @@ def test_bad_secret_is_an_auth_error_with_the_oauth_code(hub: str, register) -> 
 
 
 # -- typed problems -----------------------------------------------------------
+
 
 def test_401_and_403_are_typed_with_their_slug(hub: str, register) -> None:
     ministry = register("kominfo", "ministry")
@@ -175,10 +196,12 @@ def test_rejected_items_carry_their_slug_and_the_rest_go_through(hub: str, regis
 
 # -- retries ------------------------------------------------------------------
 
+
 def test_a_lost_answer_is_retried_and_comes_back_duplicate_with_the_original_receipts(hub: str, register) -> None:
     ministry = register("kominfo", "ministry")
     client = client_for(hub, ministry)
     batch = signed_blocks(client, 25)
+
     def lose_the_first_push_answer(req: requests.PreparedRequest, n: int) -> str | None:
         first_push = req.method == "POST" and req.path_url == "/v1/records" and not adapter.lost
         return "lose" if first_push else None
@@ -202,8 +225,11 @@ def test_429_waits_for_retry_after_and_5xx_backs_off(hub: str, register) -> None
     waits: list[float] = []
     client.transport.sleep = waits.append
     answers = {
-        1: fake(429, {"type": "urn:tangkal:problem:rate-limited", "title": "t", "status": 429, "detail": "slow down"},
-                {"Retry-After": "7"}),
+        1: fake(
+            429,
+            {"type": "urn:tangkal:problem:rate-limited", "title": "t", "status": 429, "detail": "slow down"},
+            {"Retry-After": "7"},
+        ),
         2: fake(503, {"type": "urn:tangkal:problem:unavailable", "title": "t", "status": 503, "detail": "db"}),
         3: fake(502, {}),
     }
@@ -218,13 +244,18 @@ def test_retries_are_bounded(hub: str, register) -> None:
     client = client_for(hub, op)
     client.fetch_token()
     client.transport.sleep = lambda s: None
-    always = Recorder(lambda req, n: fake(503, {"type": "urn:tangkal:problem:unavailable", "status": 503, "detail": "down"}))
+    always = Recorder(
+        lambda req, n: fake(503, {"type": "urn:tangkal:problem:unavailable", "status": 503, "detail": "down"})
+    )
     client.session.mount("http://", always)
     with pytest.raises(ServerError) as caught:
         client.whoami()
     assert caught.value.slug == "unavailable" and len(always.calls) == FAST_RETRY.attempts
-    limited = Recorder(lambda req, n: fake(429, {"type": "urn:tangkal:problem:rate-limited", "status": 429, "detail": "x"},
-                                           {"Retry-After": "3600"}))
+    limited = Recorder(
+        lambda req, n: fake(
+            429, {"type": "urn:tangkal:problem:rate-limited", "status": 429, "detail": "x"}, {"Retry-After": "3600"}
+        )
+    )
     client.session.mount("http://", limited)
     with pytest.raises(RateLimited) as slow:
         client.whoami()
@@ -233,13 +264,15 @@ def test_retries_are_bounded(hub: str, register) -> None:
 
 def test_an_unreachable_hub_is_hub_unreachable_not_a_requests_error(register, hub: str) -> None:
     op = register("telkomsel", "operator", ["Telkomsel"])
-    client = HubClient("http://127.0.0.1:9", op.client_id, client_secret=op.client_secret,
-                       retry=RetryPolicy(attempts=2, backoff=0.01))
+    client = HubClient(
+        "http://127.0.0.1:9", op.client_id, client_secret=op.client_secret, retry=RetryPolicy(attempts=2, backoff=0.01)
+    )
     with pytest.raises(HubUnreachable):
         client.fetch_token()
 
 
 # -- verification -------------------------------------------------------------
+
 
 def test_a_tampered_receipt_or_record_is_detected(hub: str, register) -> None:
     ministry = register("kominfo", "ministry")

@@ -101,18 +101,31 @@ class CliPartner:
         env.update(extra)
         return env
 
-    def run(self, *args: str, cwd: Path, timeout: float = CLI_TIMEOUT, **extra: str) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, cwd: Path, timeout: float = CLI_TIMEOUT, **extra: str
+    ) -> subprocess.CompletedProcess[str]:
         return run_cli(list(args), self.env(**extra), cwd, timeout)
 
     def start(self, *args: str, cwd: Path, **extra: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [sys.executable, "-m", "partners", *args], cwd=cwd, env=self.env(**extra),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [sys.executable, "-m", "partners", *args],
+            cwd=cwd,
+            env=self.env(**extra),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
 
 
-def run_cli(args: list[str], env: dict[str, str], cwd: Path, timeout: float = CLI_TIMEOUT) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: list[str], env: dict[str, str], cwd: Path, timeout: float = CLI_TIMEOUT
+) -> subprocess.CompletedProcess[str]:
     """``python -m partners <args>`` as a subprocess; stdout and stderr captured."""
     return subprocess.run(
-        [sys.executable, "-m", "partners", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-m", "partners", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )

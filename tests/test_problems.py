@@ -91,21 +91,30 @@ def test_valid_body_passes(probe):
 def test_malformed_json_is_invalid_json(probe):
     client, auth = probe
     for raw in (b"{", b'{"name": NaN}', b'{"a": 1, "a": 2}', b"\xff\xfe"):
-        _assert_problem(client.post("/v1/probe", data=raw, content_type="application/json", headers=auth), 400, "invalid-json")
+        _assert_problem(
+            client.post("/v1/probe", data=raw, content_type="application/json", headers=auth), 400, "invalid-json"
+        )
 
 
 def test_bad_shape_is_invalid_request_with_field_pointers(probe):
     client, auth = probe
-    body = _assert_problem(client.post("/v1/probe", json={"name": 3, "extra": True}, headers=auth), 400, "invalid-request")
+    body = _assert_problem(
+        client.post("/v1/probe", json={"name": 3, "extra": True}, headers=auth), 400, "invalid-request"
+    )
     pointers = {e["pointer"] for e in body["errors"]}
     assert pointers == {"/name", "/count", "/extra"}
 
 
 def test_wrong_media_type_is_415(probe):
     client, auth = probe
-    _assert_problem(client.post("/v1/probe", data="name=a", content_type="application/x-www-form-urlencoded", headers=auth),
-                    415, "unsupported-media-type")
-    _assert_problem(client.post("/v1/probe", data=b'{"name":"a","count":1}', headers=auth), 415, "unsupported-media-type")
+    _assert_problem(
+        client.post("/v1/probe", data="name=a", content_type="application/x-www-form-urlencoded", headers=auth),
+        415,
+        "unsupported-media-type",
+    )
+    _assert_problem(
+        client.post("/v1/probe", data=b'{"name":"a","count":1}', headers=auth), 415, "unsupported-media-type"
+    )
 
 
 def test_body_over_4_mib_is_413(probe):
@@ -118,7 +127,9 @@ def test_judging_order_auth_before_size_and_scope_before_body(probe):
     client, auth = probe
     big = b"x" * (5 * 1024 * 1024)
     _assert_problem(client.post("/v1/probe", data=big, content_type="text/plain"), 401, "unauthorized")
-    _assert_problem(client.get("/v1/ministry-only", data=big, content_type="text/plain", headers=auth), 403, "forbidden")
+    _assert_problem(
+        client.get("/v1/ministry-only", data=big, content_type="text/plain", headers=auth), 403, "forbidden"
+    )
 
 
 def test_unexpected_error_is_a_problem_that_leaks_nothing(probe_app):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,15 +11,21 @@ from keys.verify import verify_receipt
 from tests.records_world import ISAT, TSEL, World
 from tests.support import basic_auth, bearer, record_body
 
-
 ITEM_STATUS = {
-    "invalid-record": 400, "invalid-number": 400, "unknown-key": 400, "revoked-key": 400, "invalid-signature": 400,
-    "issuer-mismatch": 403, "not-assigned": 403, "conflict": 409, "invalid-transition": 409,
+    "invalid-record": 400,
+    "invalid-number": 400,
+    "unknown-key": 400,
+    "revoked-key": 400,
+    "invalid-signature": 400,
+    "issuer-mismatch": 403,
+    "not-assigned": 403,
+    "conflict": 409,
+    "invalid-transition": 409,
 }
 
 
 def _ts(delta: timedelta) -> str:
-    return (datetime.now(timezone.utc) + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (datetime.now(UTC) + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _slug(result: dict) -> str:
@@ -67,7 +73,9 @@ def test_same_id_other_content_is_conflict(world: World):
     assert _log_size(world) == size
     # in one batch: the later item with the same id is the conflict
     b2 = record_body("kominfo", TSEL)
-    r = world.push(world.kominfo, world.kominfo.sign("record", b2), world.kominfo.sign("record", {**b2, "category": "spam"}))
+    r = world.push(
+        world.kominfo, world.kominfo.sign("record", b2), world.kominfo.sign("record", {**b2, "category": "spam"})
+    )
     assert r[0]["status"] == "accepted" and _slug(r[1]) == "conflict"
 
 
@@ -79,10 +87,23 @@ def test_bad_items_never_spoil_good_ones_and_store_nothing(world: World):
     tampered["record"]["reason"] = "changed after signing"
     results = world.push(world.kominfo, good1, bad, good2, tampered, "not an object")
     assert [r["status"] for r in results] == ["accepted", "rejected", "accepted", "rejected", "rejected"]
-    assert [r["id"] for r in results] == [good1["record"]["id"], bad["record"]["id"], good2["record"]["id"], tampered["record"]["id"], None]
-    assert _slug(results[1]) == "invalid-number" and _slug(results[3]) == "invalid-signature" and _slug(results[4]) == "invalid-record"
+    assert [r["id"] for r in results] == [
+        good1["record"]["id"],
+        bad["record"]["id"],
+        good2["record"]["id"],
+        tampered["record"]["id"],
+        None,
+    ]
+    assert (
+        _slug(results[1]) == "invalid-number"
+        and _slug(results[3]) == "invalid-signature"
+        and _slug(results[4]) == "invalid-record"
+    )
     for rejected in (bad, tampered):
-        assert world.client.get(f"/v1/records/{rejected['record']['id']}", headers=world.auth(world.kominfo)).status_code == 404
+        assert (
+            world.client.get(f"/v1/records/{rejected['record']['id']}", headers=world.auth(world.kominfo)).status_code
+            == 404
+        )
     assert _log_size(world) == 2
 
 
@@ -157,7 +178,15 @@ def test_issued_within_skew_is_fine(world: World):
         lambda e: e["signature"].__setitem__("value", e["signature"]["value"][:40]),
         lambda e: e.__setitem__("record", "not an object"),
     ],
-    ids=["envelope member", "no signature", "alg EdDSA", "signature member", "padded value", "short value", "record not object"],
+    ids=[
+        "envelope member",
+        "no signature",
+        "alg EdDSA",
+        "signature member",
+        "padded value",
+        "short value",
+        "record not object",
+    ],
 )
 def test_malformed_envelope_is_invalid_record(world: World, mutate):
     env = world.kominfo.sign("record", record_body("kominfo", TSEL))
@@ -168,8 +197,14 @@ def test_malformed_envelope_is_invalid_record(world: World, mutate):
 
 @pytest.mark.parametrize(
     "number, suggestion",
-    [("081234567890", "+6281234567890"), ("+62 812-3456-7890", "+6281234567890"), ("6281234567890", "+6281234567890"),
-     ("+62811", None), ("telepon", None), (6281234567890, None)],
+    [
+        ("081234567890", "+6281234567890"),
+        ("+62 812-3456-7890", "+6281234567890"),
+        ("6281234567890", "+6281234567890"),
+        ("+62811", None),
+        ("telepon", None),
+        (6281234567890, None),
+    ],
 )
 def test_number_not_exactly_e164_is_invalid_number_naming_the_likely_form(world: World, number, suggestion):
     (res,) = world.push(world.kominfo, world.kominfo.sign("record", record_body("kominfo", number)))
@@ -212,12 +247,22 @@ def test_batch_level_errors_are_whole_request_problems(world: World):
     problem(world.client.post("/v1/records", json={"record": [env]}, headers=auth), 400, "invalid-request")
     problem(world.client.post("/v1/records", json=[env], headers=auth), 400, "invalid-request")
     problem(world.client.post("/v1/records", json={"records": [env, env]}, headers=auth), 400, "invalid-request")
-    problem(world.client.post("/v1/records", data="{", content_type="application/json", headers=auth), 400, "invalid-json")
-    problem(world.client.post("/v1/records", data=json.dumps({"records": [env]}), content_type="text/plain", headers=auth), 415, "unsupported-media-type")
+    problem(
+        world.client.post("/v1/records", data="{", content_type="application/json", headers=auth), 400, "invalid-json"
+    )
+    problem(
+        world.client.post("/v1/records", data=json.dumps({"records": [env]}), content_type="text/plain", headers=auth),
+        415,
+        "unsupported-media-type",
+    )
     big = b'{"records": ["' + b"x" * (4 * 1024 * 1024 + 1) + b'"]}'
     problem(world.client.post("/v1/records", data=big, content_type="application/json", headers=auth), 413, "too-large")
     problem(world.client.post("/v1/records", json={"records": [env]}), 401, "unauthorized")
-    tok = world.client.post("/oauth/token", data={"grant_type": "client_credentials", "scope": "records:read"}, headers=basic_auth(world.kominfo)).get_json()["access_token"]
+    tok = world.client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "scope": "records:read"},
+        headers=basic_auth(world.kominfo),
+    ).get_json()["access_token"]
     problem(world.client.post("/v1/records", json={"records": [env]}, headers=bearer(tok)), 403, "forbidden")
     assert _log_size(world) == 0
 

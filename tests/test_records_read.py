@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,7 +12,7 @@ from tests.support import record_body
 
 
 def _ts(delta: timedelta) -> str:
-    return (datetime.now(timezone.utc) + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (datetime.now(UTC) + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _assignees(w: World, record_id: str) -> set[str]:
@@ -122,7 +122,10 @@ def test_record_lookup_visibility_and_assignments(world: World):
     for who in (world.kominfo,):
         body = world.client.get(f"/v1/records/{rid}", headers=world.auth(who)).get_json()
         assert {a["partner"] for a in body["assignments"]} == {"telkomsel", "whatsapp", "telegram"}
-        assert all(set(a) == {"partner", "status", "assigned_at", "delivered_at", "acted_at", "ack"} for a in body["assignments"])
+        assert all(
+            set(a) == {"partner", "status", "assigned_at", "delivered_at", "acted_at", "ack"}
+            for a in body["assignments"]
+        )
     as_operator = world.client.get(f"/v1/records/{rid}", headers=world.auth(world.telkomsel)).get_json()
     assert "assignments" not in as_operator and as_operator["assignment"]["status"] == "pending"
     hidden = world.client.get(f"/v1/records/{rid}", headers=world.auth(world.indosat))
@@ -130,7 +133,10 @@ def test_record_lookup_visibility_and_assignments(world: World):
     assert hidden.status_code == missing.status_code == 404
     assert hidden.get_json()["type"] == missing.get_json()["type"] == "urn:tangkal:problem:not-found"
     own = world.block(world.indosat, FOREIGN)
-    assert "assignments" in world.client.get(f"/v1/records/{own['record']['id']}", headers=world.auth(world.indosat)).get_json()
+    assert (
+        "assignments"
+        in world.client.get(f"/v1/records/{own['record']['id']}", headers=world.auth(world.indosat)).get_json()
+    )
 
 
 def test_number_lookup_reflects_blocks_in_force(world: World):
@@ -164,7 +170,9 @@ def test_default_lifetime_by_category_is_configurable(make_app, register, token)
     assert client.get(f"/v1/numbers/{ISAT}", headers=auth).get_json()["blocked"] is True
 
 
-@pytest.mark.parametrize("number, status, slug", [("081234567890", 400, "invalid-number"), ("+62811", 400, "invalid-number")])
+@pytest.mark.parametrize(
+    "number, status, slug", [("081234567890", 400, "invalid-number"), ("+62811", 400, "invalid-number")]
+)
 def test_number_lookup_refuses_non_e164(world: World, number, status, slug):
     resp = world.client.get(f"/v1/numbers/{number}", headers=world.auth(world.whatsapp))
     assert resp.status_code == status and resp.get_json()["type"] == f"urn:tangkal:problem:{slug}"
@@ -179,7 +187,10 @@ def test_hash_range_lists_numbers_blocked_now(world: World):
     h2 = hashlib.sha256(TSEL2.encode()).hexdigest()
     body = world.client.get(f"/v1/numbers/hash-range/{h[:5]}", headers=world.auth(world.whatsapp)).get_json()
     assert body == {"prefix": h[:5], "suffixes": [h[5:]]}
-    assert world.client.get(f"/v1/numbers/hash-range/{h2[:5]}", headers=world.auth(world.whatsapp)).get_json()["suffixes"] == []
+    assert (
+        world.client.get(f"/v1/numbers/hash-range/{h2[:5]}", headers=world.auth(world.whatsapp)).get_json()["suffixes"]
+        == []
+    )
     for bad in ("ABCDE", "abcd", "abcdef", "ghijk"):
         resp = world.client.get(f"/v1/numbers/hash-range/{bad}", headers=world.auth(world.whatsapp))
         assert resp.status_code == 400 and resp.get_json()["type"] == "urn:tangkal:problem:invalid-request"
@@ -189,7 +200,10 @@ def test_hash_range_lists_numbers_blocked_now(world: World):
 def test_lookups_need_records_read(world: World):
     from tests.support import basic_auth, bearer
 
-    tok = world.client.post("/oauth/token", data={"grant_type": "client_credentials", "scope": "log:read"},
-                            headers=basic_auth(world.whatsapp)).get_json()["access_token"]
+    tok = world.client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "scope": "log:read"},
+        headers=basic_auth(world.whatsapp),
+    ).get_json()["access_token"]
     for path in (f"/v1/numbers/{TSEL}", "/v1/numbers/hash-range/abcde", "/v1/records", "/v1/records/x"):
         assert world.client.get(path, headers=bearer(tok)).status_code == 403, path

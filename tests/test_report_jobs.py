@@ -21,7 +21,11 @@ def _backdate_partners(app, days: int) -> None:
 
     with app.app_context():
         dialect = db.engine.dialect.name
-        expr = f"created_at - interval '{days} days'" if dialect == "postgresql" else f"datetime(created_at, '-{days} days')"
+        expr = (
+            f"created_at - interval '{days} days'"
+            if dialect == "postgresql"
+            else f"datetime(created_at, '-{days} days')"
+        )
         db.session.execute(text(f"UPDATE partners SET created_at = {expr}"))
         db.session.commit()
 
@@ -105,7 +109,11 @@ def test_webhook_fails_twice_then_delivers_exactly_once(make_app, register, toke
         client = app.test_client()
         kom = register("kominfo", "ministry")
         auth = bearer(token(kom))
-        made = client.post("/v1/reports", json={"kind": "adhoc", "start": "2026-10-01T00:00:00Z", "end": "2026-10-02T00:00:00Z"}, headers=auth)
+        made = client.post(
+            "/v1/reports",
+            json={"kind": "adhoc", "start": "2026-10-01T00:00:00Z", "end": "2026-10-02T00:00:00Z"},
+            headers=auth,
+        )
         assert made.status_code == 201, made.get_data(as_text=True)
         report_id = made.get_json()["report"]["id"]
         state = client.get(f"/v1/reports/{report_id}/delivery", headers=auth).get_json()
@@ -137,8 +145,11 @@ def test_failed_delivery_waits_for_its_next_attempt(make_app, register, token):
     client = app.test_client()
     kom = register("kominfo", "ministry")
     auth = bearer(token(kom))
-    rid = client.post("/v1/reports", json={"kind": "adhoc", "start": "2026-10-01T00:00:00Z", "end": "2026-10-02T00:00:00Z"},
-                      headers=auth).get_json()["report"]["id"]
+    rid = client.post(
+        "/v1/reports",
+        json={"kind": "adhoc", "start": "2026-10-01T00:00:00Z", "end": "2026-10-02T00:00:00Z"},
+        headers=auth,
+    ).get_json()["report"]["id"]
     from hub.reports import webhook
 
     with app.app_context():

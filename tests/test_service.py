@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 
-
 def test_healthz_and_readyz(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
     assert client.get("/readyz").get_json() == {"status": "ready"}
@@ -47,8 +46,15 @@ def test_every_v1_endpoint_is_documented_with_examples(client):
         if r.rule.startswith(("/v1/", "/oauth/", "/.well-known/"))
     }
     assert rules <= documented, rules - documented
-    for path, method in [("/v1/records", "post"), ("/v1/records", "get"), ("/v1/acks", "post"), ("/v1/numbers/{number}", "get"),
-                         ("/v1/log/head", "get"), ("/v1/attestations", "post"), ("/v1/reports", "get")]:
+    for path, method in [
+        ("/v1/records", "post"),
+        ("/v1/records", "get"),
+        ("/v1/acks", "post"),
+        ("/v1/numbers/{number}", "get"),
+        ("/v1/log/head", "get"),
+        ("/v1/attestations", "post"),
+        ("/v1/reports", "get"),
+    ]:
         op = doc["paths"][path][method]
         ok = [r for s, r in op["responses"].items() if s.startswith("2")]
         assert any("example" in media for r in ok for media in r.get("content", {}).values()), (path, method)

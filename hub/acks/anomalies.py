@@ -36,7 +36,7 @@ class Anomaly(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
-def rereports(blocks: list["Candidate"], routing: "RoutingTable", now: datetime) -> list[dict[str, Any]]:
+def rereports(blocks: list[Candidate], routing: RoutingTable, now: datetime) -> list[dict[str, Any]]:
     """Anomaly rows for new blocks of numbers whose home operator acked an in-force block."""
     home = {c.id: routing.operator_by_carrier.get(c.info.carrier or "") for c in blocks if c.info.domestic}
     numbers = {c.info.e164 for c in blocks if home.get(c.id)}
@@ -60,6 +60,12 @@ def rereports(blocks: list["Candidate"], routing: "RoutingTable", now: datetime)
         earlier = acked.get((c.info.e164, operator)) if operator else None
         if earlier:
             out.append(
-                {"kind": REREPORT, "number": c.info.e164, "partner_id": operator, "record_id": c.id, "related_record_id": earlier}
+                {
+                    "kind": REREPORT,
+                    "number": c.info.e164,
+                    "partner_id": operator,
+                    "record_id": c.id,
+                    "related_record_id": earlier,
+                }
             )
     return out

@@ -88,7 +88,9 @@ def attest(caller: Caller, body: Any) -> tuple[dict[str, Any], int]:
         raise Problem("invalid-record", describe(errors), errors=errors) from None
     att = body["attestation"]
     if att["partner"] != caller.partner_id:
-        raise Problem("issuer-mismatch", f"partner is {att['partner']!r} but the token belongs to {caller.partner_id!r}.")
+        raise Problem(
+            "issuer-mismatch", f"partner is {att['partner']!r} but the token belongs to {caller.partner_id!r}."
+        )
     as_of = parse_ts(att["as_of"])
     now = utcnow()
     if as_of - now > CLOCK_SKEW:
@@ -103,10 +105,17 @@ def attest(caller: Caller, body: Any) -> tuple[dict[str, Any], int]:
     KeyRing.load(caller.partner_id).verify(body["signature"]["kid"], body, "attestation", att_bytes)
     expected = expected_set(caller.partner_id, as_of)
     row = Attestation(
-        id=att["id"], partner_id=caller.partner_id, as_of=as_of, blocked_count=att["blocked_count"],
-        blocked_set_sha256=att["blocked_set_sha256"], expected_count=expected.count, expected_sha256=expected.sha256,
+        id=att["id"],
+        partner_id=caller.partner_id,
+        as_of=as_of,
+        blocked_count=att["blocked_count"],
+        blocked_set_sha256=att["blocked_set_sha256"],
+        expected_count=expected.count,
+        expected_sha256=expected.sha256,
         match=expected.count == att["blocked_count"] and expected.sha256 == att["blocked_set_sha256"],
-        sha256=digest, envelope=json.dumps(body, separators=(",", ":")), received_at=now,
+        sha256=digest,
+        envelope=json.dumps(body, separators=(",", ":")),
+        received_at=now,
     )
     db.session.add(row)
     try:

@@ -116,7 +116,8 @@ class AckJudge:
                     )
                 if assignment.status == "acted" or rid in acted_in_batch:
                     raise Problem(
-                        "conflict", f"Your assignment of record {rid} already has its final outcome ({assignment.outcome or 'earlier in this batch'})."
+                        "conflict",
+                        f"Your assignment of record {rid} already has its final outcome ({assignment.outcome or 'earlier in this batch'}).",
                     )
             except Problem as problem:
                 outcomes[c.index] = Outcome("rejected", c.id, problem)
@@ -134,15 +135,27 @@ class AckJudge:
         for offset, c in enumerate(accepted):
             rows.append(
                 {
-                    "id": c.id, "record_id": c.body["record_id"], "partner_id": me, "outcome": c.body["outcome"],
-                    "sha256": c.sha256, "log_index": start + offset, "acted_at_claimed": c.acted_at, "received_at": received_at,
+                    "id": c.id,
+                    "record_id": c.body["record_id"],
+                    "partner_id": me,
+                    "outcome": c.body["outcome"],
+                    "sha256": c.sha256,
+                    "log_index": start + offset,
+                    "acted_at_claimed": c.acted_at,
+                    "received_at": received_at,
                 }
             )
         session.execute(insert(Ack), rows)
         for row in rows:
             changed = session.execute(
                 update(Assignment)
-                .where(and_(Assignment.record_id == row["record_id"], Assignment.partner_id == me, Assignment.status != "acted"))
+                .where(
+                    and_(
+                        Assignment.record_id == row["record_id"],
+                        Assignment.partner_id == me,
+                        Assignment.status != "acted",
+                    )
+                )
                 .values(status="acted", acted_at=received_at, outcome=row["outcome"], ack_id=row["id"])
             ).rowcount
             if changed != 1:

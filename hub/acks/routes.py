@@ -25,7 +25,24 @@ bp = Blueprint("acks", __name__)
     request=AckPushRequest,
     responses={200: PushResponse},
     request_example={"acks": [EXAMPLE_ACK]},
-    response_example={"results": [{"id": EXAMPLE_ACK["ack"]["id"], "status": "accepted", "receipt": {**EXAMPLE_RECEIPT, "receipt": {**EXAMPLE_RECEIPT["receipt"], "kind": "ack", "object_id": EXAMPLE_ACK["ack"]["id"], "seq": 2, "log_index": 1}}}]},
+    response_example={
+        "results": [
+            {
+                "id": EXAMPLE_ACK["ack"]["id"],
+                "status": "accepted",
+                "receipt": {
+                    **EXAMPLE_RECEIPT,
+                    "receipt": {
+                        **EXAMPLE_RECEIPT["receipt"],
+                        "kind": "ack",
+                        "object_id": EXAMPLE_ACK["ack"]["id"],
+                        "seq": 2,
+                        "log_index": 1,
+                    },
+                },
+            }
+        ]
+    },
     description="Results exactly as for records. One final outcome per assignment; the assignment's acted_at "
     "(what the SLA counts) is when the hub accepted the ack.",
 )
@@ -45,8 +62,11 @@ def push_acks() -> Response:
     responses={201: AttestationResult, 200: AttestationResult},
     request_example={
         "attestation": {
-            "id": "2f1e0d9c-8b7a-4695-a4b3-c2d1e0f9a8b7", "partner": "telkomsel", "as_of": "2026-11-28T00:00:00Z",
-            "blocked_count": 1204, "blocked_set_sha256": "9b71d224bd62f3785d96d46ad3ea3d73319bfbc2890caadae2dff72519673ca7",
+            "id": "2f1e0d9c-8b7a-4695-a4b3-c2d1e0f9a8b7",
+            "partner": "telkomsel",
+            "as_of": "2026-11-28T00:00:00Z",
+            "blocked_count": 1204,
+            "blocked_set_sha256": "9b71d224bd62f3785d96d46ad3ea3d73319bfbc2890caadae2dff72519673ca7",
         },
         "signature": {"alg": "Ed25519", "kid": "telkomsel-2026-01", "value": "<86 base64url characters>"},
     },

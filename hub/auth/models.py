@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from hub.db import UTCDateTime, db, utcnow
 from hub.auth.scopes import SCOPES_BY_KIND
+from hub.db import UTCDateTime, db, utcnow
 
 
 class Partner(db.Model):  # type: ignore[name-defined,misc]
@@ -26,10 +26,10 @@ class Partner(db.Model):  # type: ignore[name-defined,misc]
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    carriers: Mapped[list["PartnerCarrier"]] = relationship(
+    carriers: Mapped[list[PartnerCarrier]] = relationship(
         back_populates="partner", cascade="all, delete-orphan", lazy="selectin"
     )
-    keys: Mapped[list["PartnerKey"]] = relationship(
+    keys: Mapped[list[PartnerKey]] = relationship(
         back_populates="partner", cascade="all, delete-orphan", order_by="PartnerKey.created_at"
     )
 

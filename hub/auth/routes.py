@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Literal
+from collections.abc import Callable
+from datetime import UTC
+from typing import Any, Literal
 
 from authlib.oauth2.base import OAuth2Error
 from authlib.oauth2.rfc6749 import InsecureTransportError
-
 from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -174,7 +175,7 @@ class WhoAmI(BaseModel):
 @require(None)
 @operation(summary="Who the access token stands for", tag="oauth", responses={200: WhoAmI})
 def whoami() -> Response:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     caller = current_caller()
     return jsonify(
@@ -183,6 +184,6 @@ def whoami() -> Response:
             "kind": caller.kind,
             "client_id": caller.client_id,
             "scope": " ".join(sorted(caller.scopes)),
-            "expires_at": format_ts(datetime.fromtimestamp(caller.expires_at, timezone.utc)),
+            "expires_at": format_ts(datetime.fromtimestamp(caller.expires_at, UTC)),
         }
     )

@@ -11,9 +11,10 @@ the algorithms named here (joserfc refuses Ed25519 unless told).
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from authlib.common.security import generate_token
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientCredentialsGrant, InvalidScopeError, UnauthorizedClientError
 from authlib.oauth2.rfc6749.util import scope_to_list
@@ -21,7 +22,6 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7523.client import InvalidClientError
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
-from authlib.common.security import generate_token
 from flask import Flask, current_app
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -91,9 +91,7 @@ class ClientCredentials(ClientCredentialsGrant):
         requested = set(scope_to_list(self.request.payload.scope) or [])
         beyond = requested - self.request.client.partner.allowed_scopes
         if beyond:
-            raise InvalidScopeError(
-                description=f"Scope beyond this partner's: {scope_string(beyond)}"
-            )
+            raise InvalidScopeError(description=f"Scope beyond this partner's: {scope_string(beyond)}")
 
 
 MAX_ASSERTION_LIFETIME = 600
@@ -143,7 +141,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         """Record the jti; a second insert of the same one is a replay."""
         if not isinstance(jti, str) or not jti or len(jti) > 255:
             return False
-        exp = datetime.fromtimestamp(int(claims["exp"]), timezone.utc) + timedelta(minutes=5)
+        exp = datetime.fromtimestamp(int(claims["exp"]), UTC) + timedelta(minutes=5)
         db.session.add(UsedAssertion(client_id=str(claims["sub"]), jti=jti, expires_at=exp))
         try:
             db.session.commit()
@@ -236,7 +234,7 @@ class Revocation(RevocationEndpoint):
         jti = token.claims["jti"]
         if db.session.get(RevokedToken, jti) is not None:
             return
-        expires = datetime.fromtimestamp(int(token.claims["exp"]), timezone.utc)
+        expires = datetime.fromtimestamp(int(token.claims["exp"]), UTC)
         db.session.add(RevokedToken(jti=jti, expires_at=expires, revoked_at=utcnow()))
         try:
             db.session.commit()

@@ -76,7 +76,13 @@ def append(session: Session, start: int, entries: Sequence[Entry], received_at: 
     session.execute(
         insert(LogEntry),
         [
-            {"idx": start + i, "kind": e.kind, "object_id": e.object_id, "data": e.data.decode("utf-8"), "received_at": received_at}
+            {
+                "idx": start + i,
+                "kind": e.kind,
+                "object_id": e.object_id,
+                "data": e.data.decode("utf-8"),
+                "received_at": received_at,
+            }
             for i, e in enumerate(entries)
         ],
     )

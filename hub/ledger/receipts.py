@@ -27,7 +27,9 @@ def seq_for(log_index: int) -> int:
 
 
 @lru_cache(maxsize=RECEIPT_CACHE)
-def _signed(by: HubSigner, kind: str, object_id: str, sha256: str, log_index: int, received_at: str, hub: str) -> dict[str, Any]:
+def _signed(
+    by: HubSigner, kind: str, object_id: str, sha256: str, log_index: int, received_at: str, hub: str
+) -> dict[str, Any]:
     body = {
         "object_id": object_id,
         "kind": kind,
@@ -44,4 +46,6 @@ def receipt(
     kind: str, object_id: str, sha256: str, log_index: int, received_at: datetime, by: HubSigner | None = None
 ) -> dict[str, Any]:
     """The signed receipt (callers must not modify it: it may be shared)."""
-    return _signed(by or signer(), kind, object_id, sha256, log_index, format_ts(received_at), current_app.config["HUB_ID"])
+    return _signed(
+        by or signer(), kind, object_id, sha256, log_index, format_ts(received_at), current_app.config["HUB_ID"]
+    )

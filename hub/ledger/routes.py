@@ -78,7 +78,11 @@ class Entries(BaseModel):
     tag="log",
     responses={200: SignedTreeHead},
     response_example={
-        "tree_head": {"size": 13, "root_hash": "004eacc069f9dc1a4654c0021bbf938cafed050ae7905541c1ae89be03027c8f", "timestamp": "2026-11-28T10:05:00.120Z"},
+        "tree_head": {
+            "size": 13,
+            "root_hash": "004eacc069f9dc1a4654c0021bbf938cafed050ae7905541c1ae89be03027c8f",
+            "timestamp": "2026-11-28T10:05:00.120Z",
+        },
         "signature": {"alg": "Ed25519", "kid": "tangkal-20261128-9a8b7c", "value": "<86 base64url characters>"},
     },
 )
@@ -88,8 +92,13 @@ def head() -> Response:
 
 @bp.get("/v1/log/inclusion")
 @require("log:read")
-@operation(summary="Inclusion proof of leaf index in the tree of size", tag="log", query=InclusionQuery, responses={200: InclusionProof},
-           response_example={"index": 5, "size": 13, "path": ["<64 hex>", "<64 hex>", "<64 hex>", "<64 hex>"]})
+@operation(
+    summary="Inclusion proof of leaf index in the tree of size",
+    tag="log",
+    query=InclusionQuery,
+    responses={200: InclusionProof},
+    response_example={"index": 5, "size": 13, "path": ["<64 hex>", "<64 hex>", "<64 hex>", "<64 hex>"]},
+)
 def inclusion() -> Response:
     q = query_model(InclusionQuery)
     current = log.size()
@@ -102,8 +111,13 @@ def inclusion() -> Response:
 
 @bp.get("/v1/log/consistency")
 @require("log:read")
-@operation(summary="Consistency proof between two tree sizes", tag="log", query=ConsistencyQuery, responses={200: ConsistencyProof},
-           response_example={"first": 5, "second": 13, "path": ["<64 hex>", "<64 hex>", "<64 hex>"]})
+@operation(
+    summary="Consistency proof between two tree sizes",
+    tag="log",
+    query=ConsistencyQuery,
+    responses={200: ConsistencyProof},
+    response_example={"first": 5, "second": 13, "path": ["<64 hex>", "<64 hex>", "<64 hex>"]},
+)
 def consistency() -> Response:
     q = query_model(ConsistencyQuery)
     current = log.size()
@@ -116,7 +130,12 @@ def consistency() -> Response:
 
 @bp.get("/v1/log/entries")
 @require("log:read")
-@operation(summary="The leaves' signed objects from start (end exclusive, at most 1000)", tag="log", query=EntriesQuery, responses={200: Entries})
+@operation(
+    summary="The leaves' signed objects from start (end exclusive, at most 1000)",
+    tag="log",
+    query=EntriesQuery,
+    responses={200: Entries},
+)
 def entries() -> Response:
     q = query_model(EntriesQuery)
     current = log.size()

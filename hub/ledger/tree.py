@@ -106,9 +106,7 @@ def _range_hashes(store: NodeStore, ranges: Sequence[tuple[int, int]]) -> list[b
     return [_fold(keys, nodes) for keys in per_range]
 
 
-def nodes_for_append(
-    store: NodeStore, size: int, leaf_hashes: Sequence[bytes]
-) -> list[NodeRow]:
+def nodes_for_append(store: NodeStore, size: int, leaf_hashes: Sequence[bytes]) -> list[NodeRow]:
     """Every new (level, index, hash) row when leaf_hashes join a tree of `size`.
 
     Only the right edge of the old tree (its complete subtrees, one per set

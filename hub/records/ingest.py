@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from pydantic import ValidationError
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -34,7 +35,6 @@ from hub.records.schemas import SignedRecord
 from keys.errors import CanonicalizationError
 from keys.jcs import canonicalize, sha256_hex
 from keys.timefmt import parse_ts
-from pydantic import ValidationError
 
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -87,7 +87,9 @@ def _judge_alone(index: int, item: Any, caller: Caller, now: datetime) -> Candid
         )
     issued_at = parse_ts(body["issued_at"])
     if issued_at - now > CLOCK_SKEW:
-        raise Problem("invalid-record", f"issued_at {body['issued_at']} is more than 5 minutes ahead of the hub's clock.")
+        raise Problem(
+            "invalid-record", f"issued_at {body['issued_at']} is more than 5 minutes ahead of the hub's clock."
+        )
     action = body["action"]
     supersedes = body.get("supersedes")
     in_force_until: datetime | None = None
@@ -202,7 +204,9 @@ def _check_unblock(
     if number != c.info.e164:
         raise Problem("invalid-record", f"Block {target_id} is for another number, not {c.info.e164}.")
     if lifted is not None or target_id in lifted_in_batch:
-        raise Problem("conflict", f"Block {target_id} has already been lifted by {lifted or 'an earlier item of this batch'}.")
+        raise Problem(
+            "conflict", f"Block {target_id} has already been lifted by {lifted or 'an earlier item of this batch'}."
+        )
     return set(assignees)
 
 
@@ -216,16 +220,32 @@ def _store(accepted: list[Candidate], received_at: datetime, anomalies: list[dic
         body = c.body
         record_rows.append(
             {
-                "id": c.id, "seq": seq_for(index), "log_index": index, "sha256": c.sha256,
-                "issuer": body["issuer"], "number": c.info.e164, "number_prefix": c.info.sha256[:5],
-                "number_sha256": c.info.sha256, "action": body["action"], "category": body["category"],
-                "issued_at": c.issued_at, "in_force_until": c.in_force_until,
-                "supersedes": body.get("supersedes"), "lifted_by": None, "received_at": received_at,
+                "id": c.id,
+                "seq": seq_for(index),
+                "log_index": index,
+                "sha256": c.sha256,
+                "issuer": body["issuer"],
+                "number": c.info.e164,
+                "number_prefix": c.info.sha256[:5],
+                "number_sha256": c.info.sha256,
+                "action": body["action"],
+                "category": body["category"],
+                "issued_at": c.issued_at,
+                "in_force_until": c.in_force_until,
+                "supersedes": body.get("supersedes"),
+                "lifted_by": None,
+                "received_at": received_at,
             }
         )
         for partner in sorted(c.assignees):
             assignment_rows.append(
-                {"record_id": c.id, "partner_id": partner, "seq": seq_for(index), "status": "pending", "assigned_at": received_at}
+                {
+                    "record_id": c.id,
+                    "partner_id": partner,
+                    "seq": seq_for(index),
+                    "status": "pending",
+                    "assigned_at": received_at,
+                }
             )
         entries.append(log.Entry("record", c.id, c.leaf))
         if body["action"] == "unblock":

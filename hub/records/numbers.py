@@ -50,7 +50,9 @@ def check_e164(raw: str) -> NumberInfo:
     suggestion = _suggestion(raw) if isinstance(raw, str) else None
     hint = f" Did you mean {suggestion}?" if suggestion and suggestion != raw else ""
     if not isinstance(raw, str) or not raw.startswith("+"):
-        raise Problem("invalid-number", f"{raw!r} is not in E.164 form (+<country><number>).{hint}", suggestion=suggestion)
+        raise Problem(
+            "invalid-number", f"{raw!r} is not in E.164 form (+<country><number>).{hint}", suggestion=suggestion
+        )
     try:
         parsed = phonenumbers.parse(raw, None)
     except phonenumbers.NumberParseException as exc:
@@ -60,7 +62,8 @@ def check_e164(raw: str) -> NumberInfo:
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     if e164 != raw:
         raise Problem(
-            "invalid-number", f"{raw!r} is not exactly E.164; the hub never rewrites a signed field. Did you mean {e164}?",
+            "invalid-number",
+            f"{raw!r} is not exactly E.164; the hub never rewrites a signed field. Did you mean {e164}?",
             suggestion=e164,
         )
     name = pn_carrier.name_for_number(parsed, "en") or None

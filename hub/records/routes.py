@@ -74,7 +74,12 @@ def pull() -> Response:
 
 @bp.get("/v1/records/<record_id>")
 @require("records:read")
-@operation(summary="One record; its issuer and the ministry also see every assignment", tag="records", responses={200: RecordDetail}, response_example=EXAMPLE_ITEM)
+@operation(
+    summary="One record; its issuer and the ministry also see every assignment",
+    tag="records",
+    responses={200: RecordDetail},
+    response_example=EXAMPLE_ITEM,
+)
 def get_record(record_id: str) -> Response:
     caller = current_caller()
     record = db.session.get(Record, record_id)
@@ -88,7 +93,12 @@ def get_record(record_id: str) -> Response:
 
 @bp.get("/v1/numbers/<path:number>")
 @require("records:read")
-@operation(summary="A number's state: blocked while any block is in force", tag="numbers", responses={200: NumberView}, response_example=EXAMPLE_NUMBER)
+@operation(
+    summary="A number's state: blocked while any block is in force",
+    tag="numbers",
+    responses={200: NumberView},
+    response_example=EXAMPLE_NUMBER,
+)
 def number(number: str) -> Response:
     info = check_e164(number)
     caller = current_caller()
@@ -114,5 +124,7 @@ def number(number: str) -> Response:
 )
 def hash_range(prefix: str) -> Response:
     if not HASH_PREFIX.match(prefix):
-        raise Problem("invalid-request", "The prefix is the first 5 lowercase hex characters of SHA-256 of an E.164 number.")
+        raise Problem(
+            "invalid-request", "The prefix is the first 5 lowercase hex characters of SHA-256 of an E.164 number."
+        )
     return jsonify({"prefix": prefix, "suffixes": views.blocked_suffixes(prefix, utcnow())})

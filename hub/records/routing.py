@@ -23,7 +23,7 @@ class RoutingTable:
     operator_by_carrier: dict[str, str]
 
     @classmethod
-    def load(cls) -> "RoutingTable":
+    def load(cls) -> RoutingTable:
         """Two small reads per batch; partners change rarely but must take effect at once."""
         ott = db.session.scalars(select(Partner.id).where(Partner.kind == "ott")).all()
         carriers = db.session.execute(select(PartnerCarrier.carrier, PartnerCarrier.partner_id)).all()

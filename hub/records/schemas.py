@@ -220,12 +220,22 @@ EXAMPLE_ITEM: dict[str, Any] = {
     "record": EXAMPLE_RECORD["record"],
     "signature": EXAMPLE_RECORD["signature"],
     "receipt": EXAMPLE_RECEIPT,
-    "assignment": {"status": "delivered", "assigned_at": "2026-11-28T10:00:01.250Z", "delivered_at": "2026-11-28T10:02:00Z", "acted_at": None},
+    "assignment": {
+        "status": "delivered",
+        "assigned_at": "2026-11-28T10:00:01.250Z",
+        "delivered_at": "2026-11-28T10:02:00Z",
+        "acted_at": None,
+    },
 }
 
 EXAMPLE_PULL_RESPONSE: dict[str, Any] = {"items": [EXAMPLE_ITEM], "next_after": 1, "has_more": False}
 
-EXAMPLE_NUMBER: dict[str, Any] = {"number": "+6281234567890", "carrier": "Telkomsel", "blocked": True, "records": [EXAMPLE_ITEM]}
+EXAMPLE_NUMBER: dict[str, Any] = {
+    "number": "+6281234567890",
+    "carrier": "Telkomsel",
+    "blocked": True,
+    "records": [EXAMPLE_ITEM],
+}
 
 EXAMPLE_HASH_RANGE: dict[str, Any] = {
     "prefix": "3f2a9",

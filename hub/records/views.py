@@ -95,8 +95,13 @@ def load_items(caller: Caller, where: Any, mark_delivered: bool) -> list[dict[st
     mine = {
         a.record_id: assignment_view(a)
         for a in db.session.execute(
-            select(Assignment.record_id, Assignment.status, Assignment.assigned_at, Assignment.delivered_at, Assignment.acted_at)
-            .where(Assignment.partner_id == caller.partner_id, Assignment.record_id.in_(ids))
+            select(
+                Assignment.record_id,
+                Assignment.status,
+                Assignment.assigned_at,
+                Assignment.delivered_at,
+                Assignment.acted_at,
+            ).where(Assignment.partner_id == caller.partner_id, Assignment.record_id.in_(ids))
         )
     }
     if mark_delivered:
@@ -105,7 +110,11 @@ def load_items(caller: Caller, where: Any, mark_delivered: bool) -> list[dict[st
             now = utcnow()
             db.session.execute(
                 update(Assignment)
-                .where(Assignment.partner_id == caller.partner_id, Assignment.record_id.in_(fresh), Assignment.status == "pending")
+                .where(
+                    Assignment.partner_id == caller.partner_id,
+                    Assignment.record_id.in_(fresh),
+                    Assignment.status == "pending",
+                )
                 .values(status="delivered", delivered_at=now)
                 .execution_options(synchronize_session=False)
             )
@@ -141,7 +150,9 @@ def assignments_of(record: Record) -> list[dict[str, Any]]:
     """Every assignment of a record with its ack (issuer and ministry only)."""
     from hub.acks.lookup import acks_by_id
 
-    rows = db.session.scalars(select(Assignment).where(Assignment.record_id == record.id).order_by(Assignment.partner_id)).all()
+    rows = db.session.scalars(
+        select(Assignment).where(Assignment.record_id == record.id).order_by(Assignment.partner_id)
+    ).all()
     acks = acks_by_id([a.ack_id for a in rows if a.ack_id])
     out = []
     for a in rows:
@@ -154,7 +165,9 @@ def number_state(number: str, now: datetime) -> bool:
     """True while any block for the number is in force."""
     found = db.session.scalar(
         select(Record.id)
-        .where(Record.number == number, Record.action == "block", Record.lifted_by.is_(None), Record.in_force_until > now)
+        .where(
+            Record.number == number, Record.action == "block", Record.lifted_by.is_(None), Record.in_force_until > now
+        )
         .limit(1)
     )
     return found is not None

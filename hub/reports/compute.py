@@ -83,7 +83,9 @@ def _latest_attestations(end: datetime) -> dict[str, dict[str, Any]]:
             Attestation.as_of,
             Attestation.match,
             func.row_number()
-            .over(partition_by=Attestation.partner_id, order_by=(Attestation.as_of.desc(), Attestation.received_at.desc()))
+            .over(
+                partition_by=Attestation.partner_id, order_by=(Attestation.as_of.desc(), Attestation.received_at.desc())
+            )
             .label("rn"),
         )
         .where(Attestation.as_of < end)
@@ -97,10 +99,14 @@ def partner_rows(p: Period, sla_hours: int) -> list[dict[str, Any]]:
     sla = timedelta(hours=sla_hours)
     issued = _by_partner(select(Record.issuer, func.count()).where(_in(Record.received_at, p)).group_by(Record.issuer))
     assigned = _by_partner(
-        select(Assignment.partner_id, func.count()).where(_in(Assignment.assigned_at, p)).group_by(Assignment.partner_id)
+        select(Assignment.partner_id, func.count())
+        .where(_in(Assignment.assigned_at, p))
+        .group_by(Assignment.partner_id)
     )
     delivered = _by_partner(
-        select(Assignment.partner_id, func.count()).where(_in(Assignment.delivered_at, p)).group_by(Assignment.partner_id)
+        select(Assignment.partner_id, func.count())
+        .where(_in(Assignment.delivered_at, p))
+        .group_by(Assignment.partner_id)
     )
     acted: dict[str, dict[str, int]] = {}
     for pid, outcome, n in db.session.execute(
@@ -110,14 +116,22 @@ def partner_rows(p: Period, sla_hours: int) -> list[dict[str, Any]]:
     ):
         acted.setdefault(pid, {})[outcome] = n
     open_at_end = and_(Assignment.assigned_at < p.end, or_(Assignment.acted_at.is_(None), Assignment.acted_at >= p.end))
-    pending = _by_partner(select(Assignment.partner_id, func.count()).where(open_at_end).group_by(Assignment.partner_id))
+    pending = _by_partner(
+        select(Assignment.partner_id, func.count()).where(open_at_end).group_by(Assignment.partner_id)
+    )
     overdue = _by_partner(
         select(Assignment.partner_id, func.count())
         .where(open_at_end, Assignment.assigned_at < p.end - sla)
         .group_by(Assignment.partner_id)
     )
     in_sla = case(
-        (and_(Assignment.acted_at.is_not(None), _hours(Assignment.assigned_at, Assignment.acted_at) <= literal(float(sla_hours))), 1),
+        (
+            and_(
+                Assignment.acted_at.is_not(None),
+                _hours(Assignment.assigned_at, Assignment.acted_at) <= literal(float(sla_hours)),
+            ),
+            1,
+        ),
         else_=0,
     )
     within: dict[str, tuple[int, int]] = {
@@ -163,7 +177,14 @@ def overdue_items(p: Period, sla_hours: int) -> dict[str, Any]:
     )
     count = db.session.scalar(select(func.count()).select_from(Assignment).where(where)) or 0
     rows = db.session.execute(
-        select(Assignment.record_id, Assignment.partner_id, Assignment.assigned_at, Assignment.status, Record.number, Record.action)
+        select(
+            Assignment.record_id,
+            Assignment.partner_id,
+            Assignment.assigned_at,
+            Assignment.status,
+            Record.number,
+            Record.action,
+        )
         .join(Record, Record.id == Assignment.record_id)
         .where(where)
         .order_by(Assignment.assigned_at, Assignment.record_id, Assignment.partner_id)
@@ -186,7 +207,9 @@ def overdue_items(p: Period, sla_hours: int) -> dict[str, Any]:
 
 def anomalies(p: Period) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for a in db.session.scalars(select(Anomaly).where(_in(Anomaly.created_at, p)).order_by(Anomaly.created_at, Anomaly.id)):
+    for a in db.session.scalars(
+        select(Anomaly).where(_in(Anomaly.created_at, p)).order_by(Anomaly.created_at, Anomaly.id)
+    ):
         out.append(
             {
                 "kind": a.kind,
@@ -199,7 +222,9 @@ def anomalies(p: Period) -> list[dict[str, Any]]:
             }
         )
     for att in db.session.scalars(
-        select(Attestation).where(_in(Attestation.received_at, p), Attestation.match.is_(False)).order_by(Attestation.received_at)
+        select(Attestation)
+        .where(_in(Attestation.received_at, p), Attestation.match.is_(False))
+        .order_by(Attestation.received_at)
     ):
         out.append(
             {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 JAKARTA = timezone(timedelta(hours=7), "WIB")
 
@@ -25,7 +25,7 @@ class Period:
 
 
 def _utc(d: date) -> datetime:
-    return datetime.combine(d, time(0), JAKARTA).astimezone(timezone.utc)
+    return datetime.combine(d, time(0), JAKARTA).astimezone(UTC)
 
 
 def daily(day: date) -> Period:

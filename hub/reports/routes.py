@@ -93,8 +93,14 @@ def _get(report_id: str) -> Report:
     query=ReportQuery,
     responses={200: ReportList},
     response_example={
-        "items": [{"id": "6aee2b48-f180-4687-b275-d8bd43835689", "kind": "daily",
-                   "period": {"start": "2026-11-26T17:00:00Z", "end": "2026-11-27T17:00:00Z"}, "generated_at": "2026-11-27T17:05:00.412Z"}],
+        "items": [
+            {
+                "id": "6aee2b48-f180-4687-b275-d8bd43835689",
+                "kind": "daily",
+                "period": {"start": "2026-11-26T17:00:00Z", "end": "2026-11-27T17:00:00Z"},
+                "generated_at": "2026-11-27T17:05:00.412Z",
+            }
+        ],
         "next": "/v1/reports?kind=daily&after=6aee2b48-f180-4687-b275-d8bd43835689",
     },
 )
@@ -112,12 +118,20 @@ def list_reports() -> Response:
         stmt = stmt.where(
             (Report.period_start > cursor.period_start)
             | ((Report.period_start == cursor.period_start) & (Report.generated_at > cursor.generated_at))
-            | ((Report.period_start == cursor.period_start) & (Report.generated_at == cursor.generated_at) & (Report.id > cursor.id))
+            | (
+                (Report.period_start == cursor.period_start)
+                & (Report.generated_at == cursor.generated_at)
+                & (Report.id > cursor.id)
+            )
         )
     rows = db.session.scalars(stmt.limit(q.limit + 1)).all()
     items = [
-        {"id": r.id, "kind": r.kind, "period": {"start": format_ts(r.period_start), "end": format_ts(r.period_end)},
-         "generated_at": format_ts(r.generated_at)}
+        {
+            "id": r.id,
+            "kind": r.kind,
+            "period": {"start": format_ts(r.period_start), "end": format_ts(r.period_end)},
+            "generated_at": format_ts(r.generated_at),
+        }
         for r in rows[: q.limit]
     ]
     nxt = None
@@ -130,11 +144,15 @@ def list_reports() -> Response:
 
 @bp.get("/v1/reports/<report_id>.csv")
 @require("reports:read")
-@operation(summary="A report's per-partner table as CSV", tag="reports", responses={200: "text/csv, one row per partner"})
+@operation(
+    summary="A report's per-partner table as CSV", tag="reports", responses={200: "text/csv, one row per partner"}
+)
 def report_csv(report_id: str) -> Response:
     row = _get(report_id)
     resp = Response(service.to_csv(row), mimetype="text/csv")
-    resp.headers["Content-Disposition"] = f'attachment; filename="tangkal-{row.kind}-{format_ts(row.period_start)[:10]}-{row.id}.csv"'
+    resp.headers["Content-Disposition"] = (
+        f'attachment; filename="tangkal-{row.kind}-{format_ts(row.period_start)[:10]}-{row.id}.csv"'
+    )
     return resp
 
 
@@ -155,7 +173,11 @@ def delivery(report_id: str) -> Response:
         raise Problem("not-found", f"Report {report_id} has no webhook delivery (MINISTRY_WEBHOOK_URL was not set).")
     return jsonify(
         {
-            "report_id": report_id, "url": d.url, "status": d.status, "attempts": d.attempts, "last_error": d.last_error,
+            "report_id": report_id,
+            "url": d.url,
+            "status": d.status,
+            "attempts": d.attempts,
+            "last_error": d.last_error,
             "next_attempt_at": format_ts(d.next_attempt_at) if d.status == "pending" else None,
             "delivered_at": format_ts(d.delivered_at) if d.delivered_at else None,
         }

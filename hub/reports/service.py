@@ -26,10 +26,22 @@ from hub.reports.periods import Period
 from hub.signing import signer
 
 CSV_COLUMNS = [
-    "partner", "kind", "issued", "assigned", "delivered",
-    "acted_blocked", "acted_unblocked", "acted_rejected", "acted_not_applicable",
-    "pending", "overdue", "within_sla_share", "median_hours_to_act", "p95_hours_to_act",
-    "attestation_as_of", "attestation_match",
+    "partner",
+    "kind",
+    "issued",
+    "assigned",
+    "delivered",
+    "acted_blocked",
+    "acted_unblocked",
+    "acted_rejected",
+    "acted_not_applicable",
+    "pending",
+    "overdue",
+    "within_sla_share",
+    "median_hours_to_act",
+    "p95_hours_to_act",
+    "attestation_as_of",
+    "attestation_match",
 ]
 
 
@@ -39,14 +51,21 @@ def _store(p: Period) -> Report:
     body = compute.body(report_id, p, int(current_app.config["SLA_HOURS"]), now)
     envelope = signer().sign("report", body)
     row = Report(
-        id=report_id, kind=p.kind, period_start=p.start, period_end=p.end, generated_at=now,
-        period_key=p.key, envelope=json.dumps(envelope, separators=(",", ":")),
+        id=report_id,
+        kind=p.kind,
+        period_start=p.start,
+        period_end=p.end,
+        generated_at=now,
+        period_key=p.key,
+        envelope=json.dumps(envelope, separators=(",", ":")),
     )
     db.session.add(row)
     db.session.flush()  # the report row before its delivery (foreign key)
     url = current_app.config.get("MINISTRY_WEBHOOK_URL")
     if url:
-        db.session.add(Delivery(report_id=report_id, url=url, status="pending", attempts=0, next_attempt_at=now, created_at=now))
+        db.session.add(
+            Delivery(report_id=report_id, url=url, status="pending", attempts=0, next_attempt_at=now, created_at=now)
+        )
     db.session.commit()
     return row
 

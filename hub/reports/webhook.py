@@ -49,7 +49,10 @@ def deliver_due(base_delay: float = BASE_DELAY, limit: int = 20) -> int:
     """POST every due delivery once; returns how many were taken."""
     now = utcnow()
     due = db.session.scalars(
-        select(Delivery.id).where(Delivery.status == "pending", Delivery.next_attempt_at <= now).order_by(Delivery.id).limit(limit)
+        select(Delivery.id)
+        .where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
+        .order_by(Delivery.id)
+        .limit(limit)
     ).all()
     taken = 0
     for delivery_id in due:
@@ -62,7 +65,9 @@ def deliver_due(base_delay: float = BASE_DELAY, limit: int = 20) -> int:
         error: str | None = None
         try:
             resp = requests.post(
-                delivery.url, data=report.envelope.encode(), timeout=TIMEOUT,
+                delivery.url,
+                data=report.envelope.encode(),
+                timeout=TIMEOUT,
                 headers={"Content-Type": "application/json", "X-Tangkal-Report": report.id},
             )
             if not 200 <= resp.status_code < 300:

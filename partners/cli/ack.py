@@ -22,8 +22,13 @@ from partners.pushing import PushRun
 
 
 def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
-    p = commands.add_parser("ack", parents=[common], help="sign and push acks from CSV (record_id,outcome,reason)",
-                            description=doc(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = commands.add_parser(
+        "ack",
+        parents=[common],
+        help="sign and push acks from CSV (record_id,outcome,reason)",
+        description=doc(__doc__),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_input_arguments(p)
     p.set_defaults(run=run)
 

@@ -23,8 +23,13 @@ from partners.inputs import read_numbers
 
 
 def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
-    p = commands.add_parser("attest", parents=[common], help="attest the numbers you block (one per line)",
-                            description=doc(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = commands.add_parser(
+        "attest",
+        parents=[common],
+        help="attest the numbers you block (one per line)",
+        description=doc(__doc__),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("input", help="file of blocked numbers, one per line, or - for stdin")
     p.add_argument("--as-of", help="the moment the list describes (default now)")
     p.add_argument("--json", action="store_true", help="print the hub's answer as JSON on stdout")
@@ -49,8 +54,17 @@ def run(args: argparse.Namespace, out: Reporter) -> int:
     client = make_client(args, need_key=True)
     result = client.attest(numbers, as_of=as_of)
     if args.json:
-        sys.stdout.write(json.dumps({"id": result.id, "match": result.match, "expected_count": result.expected_count,
-                                     "attested_count": result.attested_count}) + "\n")
+        sys.stdout.write(
+            json.dumps(
+                {
+                    "id": result.id,
+                    "match": result.match,
+                    "expected_count": result.expected_count,
+                    "attested_count": result.attested_count,
+                }
+            )
+            + "\n"
+        )
     if result.match:
         out.info(f"attestation {result.id}: match ({result.attested_count:,} numbers, as the hub expects)")
         return EXIT_OK

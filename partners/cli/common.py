@@ -55,19 +55,33 @@ def common_parser() -> argparse.ArgumentParser:
     group = parser.add_argument_group("connection (flags override TANGKAL_* variables)")
     group.add_argument("--hub", metavar="URL", help="hub URL [TANGKAL_HUB_URL]")
     group.add_argument("--client-id", metavar="ID", help="OAuth client id [TANGKAL_CLIENT_ID]")
-    group.add_argument("--client-secret-file", metavar="FILE",
-                       help="file holding the client secret [else TANGKAL_CLIENT_SECRET]; never a flag, never printed")
-    group.add_argument("--credentials", metavar="FILE",
-                       help="client id and secret as 'partner add --json' prints them, mode 0600 [TANGKAL_CREDENTIALS]")
+    group.add_argument(
+        "--client-secret-file",
+        metavar="FILE",
+        help="file holding the client secret [else TANGKAL_CLIENT_SECRET]; never a flag, never printed",
+    )
+    group.add_argument(
+        "--credentials",
+        metavar="FILE",
+        help="client id and secret as 'partner add --json' prints them, mode 0600 [TANGKAL_CREDENTIALS]",
+    )
     group.add_argument("--partner", metavar="ID", help="your partner id [TANGKAL_PARTNER; else asked of the hub]")
     group.add_argument("--key", metavar="FILE", help="your Ed25519 private key, mode 0600 [TANGKAL_KEY]")
     group.add_argument("--kid", metavar="KID", help="its key id as registered [TANGKAL_KID]")
-    group.add_argument("--auth", choices=sorted(AUTH_CHOICES),
-                       help="client authentication: secret (client_secret_basic) or key (private_key_jwt); "
-                            "default: secret when one is set")
+    group.add_argument(
+        "--auth",
+        choices=sorted(AUTH_CHOICES),
+        help="client authentication: secret (client_secret_basic) or key (private_key_jwt); "
+        "default: secret when one is set",
+    )
     group.add_argument("--scope", help="ask for a narrower token, e.g. 'records:read'")
-    group.add_argument("--retries", type=int, default=6, metavar="N",
-                       help="attempts per request on connection errors, 429 and 5xx (6; 1 = no retry)")
+    group.add_argument(
+        "--retries",
+        type=int,
+        default=6,
+        metavar="N",
+        help="attempts per request on connection errors, 429 and 5xx (6; 1 = no retry)",
+    )
     out = parser.add_argument_group("output")
     out.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary; problems only")
     out.add_argument("-v", "--verbose", action="store_true", help="log every retry and token fetch")
@@ -87,9 +101,15 @@ def make_client(args: argparse.Namespace, need_key: bool = False) -> HubClient:
 
 def settings(args: argparse.Namespace) -> Settings:
     return Settings.resolve(
-        hub_url=args.hub, client_id=args.client_id, client_secret_file=args.client_secret_file,
+        hub_url=args.hub,
+        client_id=args.client_id,
+        client_secret_file=args.client_secret_file,
         credentials_file=args.credentials,
-        partner=args.partner, key_path=args.key, kid=args.kid, scope=args.scope, auth=args.auth,
+        partner=args.partner,
+        key_path=args.key,
+        kid=args.kid,
+        scope=args.scope,
+        auth=args.auth,
     )
 
 
@@ -108,8 +128,16 @@ class Reporter:
 
     def progress(self, total: int | None, unit: str, desc: str) -> Any:
         """A tqdm bar on stderr, silent when quiet or when stderr is not a terminal."""
-        return tqdm(total=total, unit=f" {unit}s", desc=desc, file=sys.stderr, unit_scale=False,
-                    disable=self.quiet or not sys.stderr.isatty(), dynamic_ncols=True, leave=False)
+        return tqdm(
+            total=total,
+            unit=f" {unit}s",
+            desc=desc,
+            file=sys.stderr,
+            unit_scale=False,
+            disable=self.quiet or not sys.stderr.isatty(),
+            dynamic_ncols=True,
+            leave=False,
+        )
 
 
 def count_rows(path: str, fmt: str) -> int | None:
@@ -156,7 +184,9 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, AuthError):
         return f"authentication refused: {exc.slug}: {exc.detail}"
     if isinstance(exc, HubProblem):
-        return f"the hub refused: {exc.slug} ({exc.status}): {exc.detail}" if exc.status else f"{exc.slug}: {exc.detail}"
+        return (
+            f"the hub refused: {exc.slug} ({exc.status}): {exc.detail}" if exc.status else f"{exc.slug}: {exc.detail}"
+        )
     if isinstance(exc, PartnerError):
         return str(exc)
     return f"unexpected {type(exc).__name__}: {exc} (a bug in partners; please report it)"

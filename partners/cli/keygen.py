@@ -21,8 +21,13 @@ from partners.errors import ConfigError
 
 
 def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
-    p = commands.add_parser("keygen", parents=[common], help="make an Ed25519 key pair (private key 0600)",
-                            description=doc(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = commands.add_parser(
+        "keygen",
+        parents=[common],
+        help="make an Ed25519 key pair (private key 0600)",
+        description=doc(__doc__),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--out", metavar="FILE", help=f"private key file [{ENV_KEY}, else <partner>.key]")
     p.set_defaults(run=run)
 
@@ -71,6 +76,8 @@ def run(args: argparse.Namespace, out: Reporter) -> int:
     out.info(f"public key   {pem}")
     out.info(f"public JWK   {jwk} (kid {kid})")
     who = partner or "<partner>"
-    out.info(f"next: ask the hub's operators to run: flask --app wsgi partner add-key {who} --kid {kid} --public-key {pem.name}")
+    out.info(
+        f"next: ask the hub's operators to run: flask --app wsgi partner add-key {who} --kid {kid} --public-key {pem.name}"
+    )
     out.info(f"then: export {ENV_KEY}={private} {ENV_KID}={kid}")
     return EXIT_OK

@@ -27,14 +27,21 @@ from partners.outputs import PullWriter
 
 
 def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
-    p = commands.add_parser("pull", parents=[common], help="pull records to JSONL or CSV, resumable via a cursor file",
-                            description=doc(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = commands.add_parser(
+        "pull",
+        parents=[common],
+        help="pull records to JSONL or CSV, resumable via a cursor file",
+        description=doc(__doc__),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--out", required=True, metavar="FILE", help="output file (appended), or - for stdout")
     p.add_argument("--format", choices=("jsonl", "csv"), help="default: csv for *.csv, else jsonl")
     p.add_argument("--cursor", metavar="FILE", help="cursor file (default <out>.cursor; tangkal.cursor for stdout)")
     p.add_argument("--limit", type=int, default=1000, metavar="N", help="records per request, 1 to 1000 (1000)")
     p.add_argument("--follow", action="store_true", help="keep polling for new records until interrupted")
-    p.add_argument("--interval", type=float, default=30.0, metavar="SECONDS", help="polling interval with --follow (30)")
+    p.add_argument(
+        "--interval", type=float, default=30.0, metavar="SECONDS", help="polling interval with --follow (30)"
+    )
     p.set_defaults(run=run)
 
 

@@ -33,8 +33,13 @@ from partners.pushing import PushRun
 
 
 def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
-    p = commands.add_parser("push", parents=[common], help="sign and push records from CSV or JSONL",
-                            description=doc(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = commands.add_parser(
+        "push",
+        parents=[common],
+        help="sign and push records from CSV or JSONL",
+        description=doc(__doc__),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_input_arguments(p)
     d = p.add_argument_group("values for columns the file lacks")
     d.add_argument("--category", help="e.g. scam")

@@ -15,8 +15,13 @@ from partners.cli.common import EXIT_OK, Reporter, doc, make_client
 
 
 def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
-    p = commands.add_parser("token", parents=[common], help="fetch an access token (prints it on stdout)",
-                            description=doc(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = commands.add_parser(
+        "token",
+        parents=[common],
+        help="fetch an access token (prints it on stdout)",
+        description=doc(__doc__),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--json", action="store_true", help="print the grant and /v1/whoami as one JSON object")
     p.set_defaults(run=run)
 

@@ -25,16 +25,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from keys.keyfiles import write_atomically
 from partners.cli.common import EXIT_OK, EXIT_VERIFY, Reporter, doc, make_client
 from partners.client import HubClient
-from keys.keyfiles import write_atomically
 from partners.errors import InputError, VerificationFailed
 from partners.journal import read_lines
 
 
 def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
-    p = commands.add_parser("verify", help="verify tree heads, log consistency and receipts' inclusion",
-                            description=doc(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = commands.add_parser(
+        "verify",
+        help="verify tree heads, log consistency and receipts' inclusion",
+        description=doc(__doc__),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     checks = p.add_subparsers(dest="check", required=True, metavar="{head,consistency,receipts}")
     head = checks.add_parser("head", parents=[common], help="fetch, verify and save the signed tree head")
     head.add_argument("--out", metavar="FILE", help="save it here (default: print on stdout)")
@@ -44,8 +48,9 @@ def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentPa
     cons.add_argument("second", nargs="?", help="the later saved head (default: fetch the current one)")
     cons.add_argument("--save", metavar="FILE", help="save the fetched current head here")
     cons.set_defaults(run=run_consistency)
-    rec = checks.add_parser("receipts", aliases=["receipt"], parents=[common],
-                            help="prove receipted objects are in the log")
+    rec = checks.add_parser(
+        "receipts", aliases=["receipt"], parents=[common], help="prove receipted objects are in the log"
+    )
     rec.add_argument("file", help="receipts file (push/ack) or pulled JSONL")
     rec.add_argument("--id", action="append", default=[], metavar="ID", help="only this object (repeatable)")
     rec.add_argument("--max", type=int, metavar="N", help="check at most N items")
@@ -74,8 +79,10 @@ def run_head(args: argparse.Namespace, out: Reporter) -> int:
     body = envelope["tree_head"]
     if args.out:
         _save_head(args.out, envelope)
-        out.info(f"tree head verified: size {body['size']:,}, root {body['root_hash'][:16]}..., "
-                 f"signed {body['timestamp']} by {envelope['signature']['kid']}; saved to {args.out}")
+        out.info(
+            f"tree head verified: size {body['size']:,}, root {body['root_hash'][:16]}..., "
+            f"signed {body['timestamp']} by {envelope['signature']['kid']}; saved to {args.out}"
+        )
     else:
         sys.stdout.write(json.dumps(envelope, indent=2) + "\n")
     return EXIT_OK
@@ -88,8 +95,10 @@ def run_consistency(args: argparse.Namespace, out: Reporter) -> int:
     if args.save and not args.second:
         _save_head(args.save, second)
     a, b = client.verify_consistency(first, second)
-    out.info(f"consistent: the log at size {b['size']:,} (root {b['root_hash'][:16]}...) extends "
-             f"the log at size {a['size']:,} (root {a['root_hash'][:16]}...)")
+    out.info(
+        f"consistent: the log at size {b['size']:,} (root {b['root_hash'][:16]}...) extends "
+        f"the log at size {a['size']:,} (root {a['root_hash'][:16]}...)"
+    )
     return EXIT_OK
 
 
@@ -124,8 +133,9 @@ def _pairs(path: str) -> list[tuple[int, str, dict[str, Any] | None, dict[str, A
     return found
 
 
-def _verify_one(client: HubClient, signed: dict[str, Any] | None, receipt: dict[str, Any],
-                head: dict[str, Any]) -> dict[str, Any]:
+def _verify_one(
+    client: HubClient, signed: dict[str, Any] | None, receipt: dict[str, Any], head: dict[str, Any]
+) -> dict[str, Any]:
     if signed is None:
         body = client.trust.receipt(receipt)
         signed = client.log_entry(body["log_index"])
@@ -159,6 +169,8 @@ def run_receipts(args: argparse.Namespace, out: Reporter) -> int:
     if failed:
         out.problem(f"{failed:,} of {len(pairs):,} receipts did NOT verify against the log of size {size:,}")
         return EXIT_VERIFY
-    out.info(f"{len(pairs):,} receipts verified: signed by the hub, matching their objects, "
-             f"included in the log of size {size:,}")
+    out.info(
+        f"{len(pairs):,} receipts verified: signed by the hub, matching their objects, "
+        f"included in the log of size {size:,}"
+    )
     return EXIT_OK

@@ -49,9 +49,7 @@ def load_cases() -> list[Any]:
 
 
 CASES = load_cases()
-MISSING = (
-    f"Wycheproof vectors not found at {vectors_path()}; set TANGKAL_VECTORS to the shared/vectors folder"
-)
+MISSING = f"Wycheproof vectors not found at {vectors_path()}; set TANGKAL_VECTORS to the shared/vectors folder"
 
 
 def test_enough_cases_run() -> None:

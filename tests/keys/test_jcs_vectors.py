@@ -29,9 +29,7 @@ def case_names() -> list[str]:
     directory = vectors_dir()
     if not directory.is_dir():
         return []
-    return sorted(
-        p.name[len(PREFIX + "input_") : -len(".json")] for p in directory.glob(PREFIX + "input_*.json")
-    )
+    return sorted(p.name[len(PREFIX + "input_") : -len(".json")] for p in directory.glob(PREFIX + "input_*.json"))
 
 
 CASES = case_names()

@@ -70,9 +70,7 @@ def test_pem_round_trip() -> None:
 def test_private_jwk_is_refused() -> None:
     jwk = public_jwk(PUBLIC, "k1")
     jwk["d"] = b64u_encode(
-        KEY.private_bytes(
-            serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
-        )
+        KEY.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
     )
     with pytest.raises(KeyFormatError, match="private"):
         jwk_to_public_key(jwk)

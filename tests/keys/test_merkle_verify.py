@@ -36,9 +36,7 @@ def flip(value: bytes, bit: int) -> bytes:
 
 def test_empty_tree_root() -> None:
     # RFC 9162 §2.1.1: the hash of an empty list is the hash of an empty string.
-    assert (
-        root_from_leaf_hashes([]).hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-    )
+    assert root_from_leaf_hashes([]).hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
 def test_small_trees_by_hand() -> None:
@@ -153,10 +151,7 @@ def test_root_matches_incremental_definition() -> None:
     leaves = make_leaves(300, b"level")
     level = list(leaves)
     while len(level) > 1:
-        level = [
-            node_hash(level[i], level[i + 1]) if i + 1 < len(level) else level[i]
-            for i in range(0, len(level), 2)
-        ]
+        level = [node_hash(level[i], level[i + 1]) if i + 1 < len(level) else level[i] for i in range(0, len(level), 2)]
     assert root_from_leaf_hashes(leaves) == level[0]
 
 

@@ -102,9 +102,7 @@ def test_receipt_for_an_ack() -> None:
     )
     verify_receipt(hub_receipt(ack, object_kind="ack"), HUB_JWKS, ack)
     with pytest.raises(ReceiptMismatch):
-        verify_receipt(
-            hub_receipt(ack, object_kind="ack"), HUB_JWKS, partner_record(record_id=ack["ack"]["id"])
-        )
+        verify_receipt(hub_receipt(ack, object_kind="ack"), HUB_JWKS, partner_record(record_id=ack["ack"]["id"]))
 
 
 def test_receipt_with_another_hash_is_a_mismatch() -> None:
@@ -124,9 +122,7 @@ def test_receipt_for_changed_content_is_a_mismatch() -> None:
 def test_receipt_for_another_id_is_a_mismatch() -> None:
     record = partner_record()
     with pytest.raises(ReceiptMismatch):
-        verify_receipt(
-            hub_receipt(record, object_id="00000000-0000-4000-8000-000000000000"), HUB_JWKS, record
-        )
+        verify_receipt(hub_receipt(record, object_id="00000000-0000-4000-8000-000000000000"), HUB_JWKS, record)
 
 
 def test_receipt_kind_must_match_the_object() -> None:
@@ -242,9 +238,6 @@ def test_verify_signed_returns_the_body() -> None:
         "root_hash": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
         "timestamp": "2026-11-28T10:00:02Z",
     }
-    assert (
-        verify_signed(sign_object("tree_head", body, OLD_HUB_KEY, "tangkal-2025-01"), "tree_head", HUB_JWKS)
-        == body
-    )
+    assert verify_signed(sign_object("tree_head", body, OLD_HUB_KEY, "tangkal-2025-01"), "tree_head", HUB_JWKS) == body
     with pytest.raises(EnvelopeError):
         verify_signed(sign_object("tree_head", body, HUB_KEY, "tangkal-2026-01"), "receipt", HUB_JWKS)

@@ -28,7 +28,6 @@ from hub.ledger.tree import (
     root_hash,
 )
 
-
 # --- RFC 9162 §2.1, written out -------------------------------------------------
 
 
@@ -145,8 +144,7 @@ def read_bound(n: int) -> int:
 
 # --- known answers --------------------------------------------------------------
 
-CT_DATA = ["", "00", "10", "2021", "3031", "40414243", "5051525354555657",
-           "606162636465666768696a6b6c6d6e6f"]
+CT_DATA = ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"]
 CT_ROOTS = [
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
@@ -313,9 +311,12 @@ def test_reads_are_logarithmic_at_100k(big: tuple[DictStore, Reference]) -> None
         worst["root"] = max(worst["root"], view.keys_read)
         for p in picks:
             for kind, call, want in (
-                ("inclusion", lambda v: inclusion_path(v, p, n), lambda: ref.path(p, 0, n)),
-                ("consistency", lambda v: consistency_path(v, p + 1, n),
-                 lambda: ref.proof(p + 1, n)),
+                ("inclusion", lambda v, p=p, n=n: inclusion_path(v, p, n), lambda p=p, n=n: ref.path(p, 0, n)),
+                (
+                    "consistency",
+                    lambda v, p=p, n=n: consistency_path(v, p + 1, n),
+                    lambda p=p, n=n: ref.proof(p + 1, n),
+                ),
             ):
                 if p >= n:
                     continue
