@@ -18,9 +18,11 @@ $(STAMP): requirements.txt
 
 migrate: $(STAMP)
 	$(PY) -m flask --app wsgi db upgrade
+	$(PY) -m flask --app wsgi keys init
 
+# gunicorn reads gunicorn.conf.py: HUB_URL from the bind address unless set, report scheduler per worker.
 run: migrate
-	$(PY) -m flask --app wsgi run --host $(HOST) --port $(PORT)
+	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn wsgi:app
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile -q

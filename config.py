@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from keys.wire import CATEGORIES, MAX_BODY_BYTES
+
 
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name)
@@ -33,8 +35,7 @@ def normalize_database_url(url: str) -> str:
 def from_environment() -> dict[str, Any]:
     """Every setting the hub reads, with its default."""
     category_days = {
-        cat: _int(f"LIFETIME_DAYS_{cat.upper()}", _int("DEFAULT_LIFETIME_DAYS", 365))
-        for cat in ("scam", "phishing", "impersonation", "account_takeover", "spam", "other")
+        cat: _int(f"LIFETIME_DAYS_{cat.upper()}", _int("DEFAULT_LIFETIME_DAYS", 365)) for cat in CATEGORIES
     }
     database_url = os.environ.get("DATABASE_URL") or None
     return {
@@ -51,7 +52,7 @@ def from_environment() -> dict[str, Any]:
         "CATEGORY_LIFETIME_DAYS": category_days,
         "REPORT_CATCHUP_DAYS": _int("REPORT_CATCHUP_DAYS", 7),
         "SCHEDULER_ENABLED": os.environ.get("SCHEDULER_ENABLED", "1") not in ("0", "false", "no"),
-        "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": MAX_BODY_BYTES,
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         "PROXY_FIX_X_FOR": _int("PROXY_FIX_X_FOR", 0),
     }

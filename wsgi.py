@@ -1,22 +1,10 @@
-"""What gunicorn and ``flask --app wsgi`` load.
+"""What gunicorn and ``flask --app wsgi`` load: the app, and nothing started.
 
-The report scheduler starts here, in serving processes only (every gunicorn
-worker, or ``flask run``), not in administration commands such as
-``flask --app wsgi partner add``; its jobs are safe to run in many workers.
+The report scheduler is started by the serving process only (the gunicorn
+hooks in gunicorn.conf.py), never here: ``flask --app wsgi report run`` and
+every other administration command import this module too.
 """
-
-import sys
 
 from hub import create_app
 
 app = create_app()
-
-
-def _administration_command() -> bool:
-    return "flask" in sys.argv[0] and "run" not in sys.argv[1:]
-
-
-if app.config["SCHEDULER_ENABLED"] and not _administration_command():
-    from hub.reports.scheduler import start
-
-    start(app)

@@ -65,7 +65,8 @@ from _common import bench_hub, default_database_url, describe_db, median, ratio,
 from _memory import MemWatch  # noqa: E402
 
 from hub.acks import attest  # noqa: E402  (sys.path set by _common)
-from hub.db import db, utcnow  # noqa: E402
+from hub.clock import now as utcnow  # noqa: E402
+from hub.db import db  # noqa: E402
 from hub.records.models import Assignment, Record  # noqa: E402
 from keys.jwk import public_jwk  # noqa: E402
 from keys.keyfiles import generate_private_key  # noqa: E402

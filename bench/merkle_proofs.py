@@ -55,7 +55,8 @@ from _common import (
     table,
 )
 
-from hub.db import db, utcnow  # noqa: E402  (sys.path set by _common)
+from hub.clock import now as utcnow  # noqa: E402
+from hub.db import db  # noqa: E402  (sys.path set by _common)
 from hub.ledger import log, tree  # noqa: E402
 from keys.merkle import leaf_hash, root_from_leaf_hashes, verify_consistency, verify_inclusion  # noqa: E402
 

@@ -72,11 +72,12 @@ import sqlalchemy as sa
 from _common import bench_hub, default_database_url, describe_db, median, ratio, sqlite_access_path, table
 from _memory import MemWatch  # noqa: E402
 
-from hub.acks.anomalies import Anomaly  # noqa: E402  (sys.path set by _common)
 from hub.acks.models import Attestation  # noqa: E402
 from hub.auth.models import Partner  # noqa: E402
-from hub.db import UTCDateTime, db, utcnow  # noqa: E402
+from hub.clock import now as utcnow  # noqa: E402
+from hub.db import UTCDateTime, db  # noqa: E402
 from hub.ledger import log  # noqa: E402
+from hub.records.anomalies import Anomaly  # noqa: E402  (sys.path set by _common)
 from hub.records.models import Assignment  # noqa: E402
 from hub.reports import periods, service  # noqa: E402
 from hub.reports.compute import OUTCOMES, OVERDUE_LISTED  # noqa: E402

@@ -1,7 +1,10 @@
 """The Tangkal hub: a Flask application factory.
 
-``create_app()`` reads settings from the environment (config.py), binds the
-extensions, and registers one blueprint per capability.
+``create_app()`` reads settings from the environment (config.py), owns the
+hub's clock and key store, binds the extensions, and registers one blueprint
+per capability. It starts nothing: the report scheduler is started by the
+serving process (gunicorn.conf.py), never by importing or building the app,
+so an administration command never runs a report job.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import from_environment
 
@@ -19,6 +23,23 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    # Blueprints and services import the extensions and models; importing
+    # them here, at build time, keeps ``import hub`` (config, clock) light.
+    from hub import clock, health, openapi
+    from hub.acks import routes as acks_routes
+    from hub.auth import routes as auth_routes
+    from hub.auth.server import init_oauth
+    from hub.cli import register_cli
+    from hub.db import db, migrate
+    from hub.ledger import routes as ledger_routes
+    from hub.ledger.log import init_log
+    from hub.metrics import init_metrics
+    from hub.problems import register_error_handlers
+    from hub.ratelimit import init_rate_limits, limiter
+    from hub.records import routes as records_routes
+    from hub.reports import routes as reports_routes
+    from hub.signing import init_signing
+
     app = Flask(__name__, instance_path=os.environ.get("TANGKAL_INSTANCE") or str(ROOT / "instance"))
     app.config.update(from_environment())
     if overrides:
@@ -34,57 +55,26 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     hops = int(app.config.get("PROXY_FIX_X_FOR") or 0)
     if hops:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         # Trust exactly this many proxies for the client address and scheme:
         # rate limits are per address, and OAuth needs to see HTTPS.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
-    if not app.config.get("HUB_URL") and not app.config.get("TESTING"):
-        logging.getLogger(__name__).warning(
-            "HUB_URL is not set: the hub's URL follows each request's Host header; set it in production"
-        )
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from hub.db import db
-    from hub.extensions import limiter, migrate
-
+    clock.init_clock(app)
+    init_signing(app)
+    init_log(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
-    limiter.init_app(app)
-
-    from hub.problems import register_error_handlers
-
     register_error_handlers(app)
-
-    from hub.auth.server import init_oauth
-
+    init_rate_limits(app)
     init_oauth(app)
 
-    from hub import health, openapi
-    from hub.acks import routes as acks_routes
-    from hub.auth import routes as auth_routes
-    from hub.ledger import routes as ledger_routes
-    from hub.records import routes as records_routes
-    from hub.reports import routes as reports_routes
-
-    limiter.exempt(health.bp)
-    limiter.exempt(openapi.bp)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(openapi.bp)
-    app.register_blueprint(auth_routes.bp)
-    app.register_blueprint(records_routes.bp)
-    app.register_blueprint(ledger_routes.bp)
-    app.register_blueprint(acks_routes.bp)
-    app.register_blueprint(reports_routes.bp)
-
-    from hub.metrics import bp as metrics_bp
-    from hub.metrics import init_metrics
-
-    init_metrics(app)
-    limiter.exempt(metrics_bp)
-
-    from hub.cli import register_cli
-
+    for bp in (health.bp, openapi.bp):
+        limiter.exempt(bp)
+        app.register_blueprint(bp)
+    for bp in (auth_routes.bp, records_routes.bp, ledger_routes.bp, acks_routes.bp, reports_routes.bp):
+        app.register_blueprint(bp)
+    init_metrics(app, limiter)
     register_cli(app)
     return app

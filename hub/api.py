@@ -14,7 +14,8 @@ from flask import request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from hub.problems import Problem
+from hub.problems import TOO_LARGE, Problem
+from keys.wire import MAX_BODY_BYTES
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -49,8 +50,8 @@ def parse_json_bytes(raw: bytes) -> Any:
 
 def read_json() -> Any:
     """The request body as JSON, after the 413 and 415 checks."""
-    if request.content_length is not None and request.content_length > 4 * 1024 * 1024:
-        raise Problem("too-large", "The request body is over the 4 MiB limit.")
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise Problem("too-large", TOO_LARGE)
     if request.mimetype != "application/json":
         raise Problem(
             "unsupported-media-type",
@@ -59,7 +60,7 @@ def read_json() -> Any:
     try:
         raw = request.get_data(cache=True)
     except RequestEntityTooLarge:
-        raise Problem("too-large", "The request body is over the 4 MiB limit.") from None
+        raise Problem("too-large", TOO_LARGE) from None
     return parse_json_bytes(raw)
 
 

@@ -14,17 +14,27 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
-from hub.db import db, utcnow
+from hub import clock
+from hub.db import db
 from hub.ledger.receipts import receipt
 from hub.problems import Problem
 from hub.signing import signer
 from keys.errors import CanonicalizationError
 from keys.jcs import canonicalize
+from keys.wire import MAX_BATCH
 
 log = logging.getLogger(__name__)
 
-MAX_BATCH = 1000
 MAX_TX_ATTEMPTS = 3
+
+
+class ConcurrentWrite(Exception):
+    """A conditional write in ``Judge.store`` found its row already changed by a concurrent push.
+
+    Raised (like the database's own unique-constraint IntegrityError) inside
+    the write transaction; ``run`` rolls back and judges the batch again
+    against what is there now.
+    """
 
 
 def read_batch(body: Any, member: str) -> list[Any]:
@@ -142,9 +152,9 @@ def run(judge: Judge[C], items: list[Any]) -> list[dict[str, Any]]:
         if not accepted:
             break
         try:
-            stored = judge.store(accepted, utcnow())
+            stored = judge.store(accepted, clock.now())
             db.session.commit()
-        except IntegrityError:
+        except (IntegrityError, ConcurrentWrite):
             db.session.rollback()
             log.info("%s push raced a concurrent push; judging again (attempt %d)", judge.kind, attempt + 1)
             pending = accepted

@@ -8,7 +8,9 @@ and the two databases behave the same.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
+from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
@@ -29,6 +31,7 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -50,10 +53,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
-def utcnow() -> datetime:
-    """Now, in UTC, truncated to the millisecond the protocol allows."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=(now.microsecond // 1000) * 1000)
+def rows_changed(result: Any) -> int:
+    """How many rows an UPDATE or DELETE touched (``CursorResult.rowcount``, which the ORM's ``Result`` type hides)."""
+    return int(result.rowcount)
 
 
 @event.listens_for(Engine, "connect")

@@ -19,17 +19,16 @@ acked ``blocked`` (the re-report anomaly); weekly attestations that match,
 but for one operator's last one; and the daily reports of each finished
 day, when the hub has reports.
 
-How: every object goes through the hub's own functions, exactly as the HTTP
-views call them (``hub.records.ingest.push``, ``hub.acks.ingest.push``,
-``hub.records.views.pull``, ``hub.acks.attest.attest``,
-``hub.reports.service.ensure``), inside an app context. Those stamp
-``received_at``, ``assigned_at``, ``delivered_at``, ``acted_at`` with the
-hub's clock, so to lay down weeks of history the demo **patches the clock**:
-for each simulated moment it replaces the ``utcnow`` attribute of the modules
-that imported it (listed in ``CLOCK_USERS``) and restores them afterwards.
-That is acceptable in a demo and nowhere else: the hub's clock is otherwise
-never touched. Records' own ``issued_at``/``observed_at`` are simply written
-in the past, as a partner replaying old data would.
+How: partners are registered with ``hub.admin`` (what ``partner add`` and
+``partner add-key`` run), and every object goes through the hub's own
+functions, exactly as the HTTP views call them (``hub.records.ingest.push``,
+``hub.acks.ingest.push``, ``hub.records.views.pull``,
+``hub.acks.attest.attest``, ``hub.reports.service.ensure``), inside an app
+context. Those stamp ``received_at``, ``assigned_at``, ``delivered_at``,
+``acted_at`` with the hub's clock (hub.clock), so to lay down weeks of
+history the demo freezes the app's clock at each simulated moment and lets
+it run again at the end. Records' own ``issued_at``/``observed_at`` are
+simply written in the past, as a partner replaying old data would.
 
 Running it twice is safe: when the demo partners exist it says so in one
 line and does nothing.
@@ -37,15 +36,10 @@ line and does nothing.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import heapq
-import importlib
-import io
 import json
-import os
 import random
-import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,26 +54,23 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
 from flask.cli import with_appcontext
 
+from hub import admin
+from hub.acks import ingest as acks
+from hub.acks.attest import attest
 from hub.auth.models import Partner
 from hub.auth.protect import Caller
 from hub.auth.scopes import SCOPES_BY_KIND
-from hub.db import db, utcnow
+from hub.clock import Clock, clock_of
+from hub.db import db
+from hub.records import ingest, views
+from hub.reports import periods, service
+from hub.signing import ensure_key
 from keys.jwk import public_jwk
-from keys.keyfiles import generate_private_key, write_private_key
+from keys.keyfiles import generate_private_key, write_atomically, write_private_key
 from keys.signing import sign_object
 from keys.timefmt import format_ts
 
 WIB = timezone(timedelta(hours=7), "WIB")
-#: Modules that did ``from hub.db import utcnow``; their attribute is what the demo patches.
-CLOCK_USERS = (
-    "hub.batch",
-    "hub.records.ingest",
-    "hub.records.views",
-    "hub.acks.attest",
-    "hub.ledger.log",
-    "hub.reports.service",
-    "hub.cli",
-)
 
 
 @dataclass(frozen=True)
@@ -197,72 +188,27 @@ class Actor:
         return sign_object(kind, body, self.key, self.kid)
 
 
-class Clock:
-    """The hub's clock, frozen at simulated moments while the demo runs (see the module docstring)."""
-
-    def __init__(self) -> None:
-        self.now = utcnow()
-        self.saved: dict[str, Callable[[], datetime]] = {}
-
-    def __enter__(self) -> Clock:
-        for name in CLOCK_USERS:
-            with contextlib.suppress(ImportError):
-                module = importlib.import_module(name)
-                if hasattr(module, "utcnow"):
-                    self.saved[name] = module.utcnow
-                    module.utcnow = self.read  # type: ignore[attr-defined]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for name, original in self.saved.items():
-            importlib.import_module(name).utcnow = original  # type: ignore[attr-defined]
-
-    def read(self) -> datetime:
-        return self.now.replace(microsecond=self.now.microsecond // 1000 * 1000)
-
-
-def _write_secret(path: Path, text: str) -> None:
-    """A 0600 file from its creation, replaced atomically."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
-
-
-def _register(ctx: click.Context, profile: Profile, out: Path, hub_url: str) -> Actor:
-    """``partner add`` and ``partner add-key``, exactly as the hub's operators run them."""
-    from hub.cli import partner_add, partner_add_key
-
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        ctx.invoke(
-            partner_add,
-            partner_id=profile.id,
-            kind=profile.kind,
-            name=profile.name,
-            carriers=profile.carriers,
-            as_json=True,
-        )
-    creds = json.loads(printed.getvalue().strip().splitlines()[-1])
+def _register(profile: Profile, out: Path, hub_url: str) -> Actor:
+    """What ``partner add`` and ``partner add-key`` do (hub.admin), plus the partner's own key and .env file."""
+    creds = admin.add_partner(profile.id, profile.kind, profile.name, profile.carriers)
     key = generate_private_key()
     kid = f"{profile.id}-demo-1"
     key_path = out / f"{profile.id}.key"
     write_private_key(key_path, key)
-    jwk_path = out / f"{profile.id}.pub.jwk"
-    jwk_path.write_text(json.dumps(public_jwk(key.public_key(), kid), indent=2) + "\n")
-    with contextlib.redirect_stdout(io.StringIO()):
-        ctx.invoke(partner_add_key, partner_id=profile.id, kid=kid, public_key=jwk_path)
+    jwk = json.dumps(public_jwk(key.public_key(), kid), indent=2) + "\n"
+    write_atomically(out / f"{profile.id}.pub.jwk", jwk.encode())
+    admin.add_partner_key(profile.id, kid, key.public_key())
     env = {
         "TANGKAL_HUB_URL": hub_url,
         "TANGKAL_PARTNER": profile.id,
-        "TANGKAL_CLIENT_ID": creds["client_id"],
-        "TANGKAL_CLIENT_SECRET": creds["client_secret"],
+        "TANGKAL_CLIENT_ID": creds.client_id,
+        "TANGKAL_CLIENT_SECRET": creds.client_secret,
         "TANGKAL_KEY": str(key_path.resolve()),
         "TANGKAL_KID": kid,
     }
-    _write_secret(out / f"{profile.id}.env", "".join(f"{k}={v}\n" for k, v in env.items()))
-    return Actor(profile, creds["client_id"], creds["client_secret"], kid, key)
+    text = "".join(f"{k}={v}\n" for k, v in env.items())
+    write_atomically(out / f"{profile.id}.env", text.encode(), mode=0o600, exact_mode=True)
+    return Actor(profile, creds.client_id, creds.client_secret, kid, key)
 
 
 class World:
@@ -297,7 +243,7 @@ class World:
     def run(self) -> None:
         while self.queue:
             when, _order, action = heapq.heappop(self.queue)
-            self.clock.now = when
+            self.clock.freeze(when)
             action()
         db.session.remove()
 
@@ -330,7 +276,7 @@ class World:
         complaints: int,
         **extra: Any,
     ) -> dict[str, Any]:
-        now = self.clock.now
+        now = self.clock.now()
         body: dict[str, Any] = {
             "id": str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
             "issuer": issuer,
@@ -350,8 +296,6 @@ class World:
         return body
 
     def push(self, actor: Actor, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        from hub.records import ingest
-
         results = ingest.push(actor.caller, [actor.sign("record", b) for b in bodies])
         for result in results:
             if result["status"] != "accepted":
@@ -366,7 +310,7 @@ class World:
             category, channels, reason = self.rng.choices(SCAMS, WEIGHTS)[0]
             number, home = self.number()
             bodies.append(self.body("kominfo", number, category, channels, reason, self.rng.randint(3, 80)))
-            self.blocks[bodies[-1]["id"]] = (number, home or "", self.clock.now)
+            self.blocks[bodies[-1]["id"]] = (number, home or "", self.clock.now())
         self.push(self.actors["kominfo"], bodies)
 
     def partner_batch(self, actor: Actor) -> None:
@@ -387,7 +331,7 @@ class World:
         self.push(actor, bodies)
 
     def unblock(self) -> None:
-        now = self.clock.now
+        now = self.clock.now()
         old = [
             rid for rid, (_n, _c, t) in self.blocks.items() if rid not in self.lifted and now - t > timedelta(days=2)
         ]
@@ -405,7 +349,7 @@ class World:
             "kominfo", number, "other", ("voice", "sms", "messaging"), reason, 0, action="unblock", supersedes=target
         )
         self.push(self.actors["kominfo"], [body])
-        self.lifted[target] = self.clock.now
+        self.lifted[target] = self.clock.now()
         self.stats["unblocks"] += 1
 
     def rereport(self) -> None:
@@ -432,9 +376,6 @@ class World:
 
     def sync(self, actor: Actor) -> None:
         """A partner's periodic job: pull what is new, plan its acks, send the acks now due."""
-        from hub.acks import ingest as acks
-        from hub.records import views
-
         while True:
             page = views.pull(actor.caller, actor.cursor, 1000)
             for item in page["items"]:
@@ -443,7 +384,7 @@ class World:
             actor.cursor = page["next_after"]
             if not page["has_more"]:
                 break
-        now = self.clock.now
+        now = self.clock.now()
         due = [(body, number) for when, body, number in actor.due if when <= now]
         actor.due = [entry for entry in actor.due if entry[0] > now]
         if due:
@@ -479,7 +420,7 @@ class World:
                 outcome, reason = "rejected", "Registered corporate line (bank call centre); escalated to the ministry"
             else:
                 outcome, reason = "not_applicable", rng.choice(p.not_applicable)
-        acted = self.clock.now + delay
+        acted = self.clock.now() + delay
         body = {
             "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             "record_id": record["id"],
@@ -492,9 +433,7 @@ class World:
 
     def attest(self, actor: Actor, wrong: bool = False) -> None:
         """What the partner blocks now; ``wrong``: its switch lost one rule and holds one it was never sent."""
-        from hub.acks.attest import attest
-
-        now = self.clock.now
+        now = self.clock.now()
         numbers = sorted({n for rid, (n, t) in actor.blocked.items() if t <= now and rid not in self.lifted})
         if wrong:
             numbers = numbers[1:] + [self.number(actor.profile.carriers[0] if actor.profile.carriers else None)[0]]
@@ -510,10 +449,6 @@ class World:
         self.stats["mismatches"] += int(not result["match"])
 
     def report(self, day: int) -> None:
-        try:
-            from hub.reports import periods, service
-        except ImportError:
-            return
         day_date = self.start.astimezone(WIB).date() + timedelta(days=day)
         service.ensure(periods.daily(day_date))
         self.stats["reports"] += 1
@@ -580,16 +515,19 @@ def demo_command(days: int, seed: int, hub_url: str | None, out_dir: Path | None
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
     url = (hub_url or current_app.config.get("HUB_URL") or "http://127.0.0.1:5000").rstrip("/")
     rng = random.Random(seed)
-    end = utcnow() - timedelta(minutes=30)
+    clock = clock_of(current_app._get_current_object())  # type: ignore[attr-defined]
+    end = clock.now() - timedelta(minutes=30)
     start = datetime.combine((end - timedelta(days=days)).astimezone(WIB).date(), datetime.min.time(), WIB)
     start_utc = start.astimezone(UTC)
-    ctx = click.get_current_context()
-    with Clock() as clock:
-        clock.now = start_utc
-        actors = {p.id: _register(ctx, p, out, url) for p in PROFILES}
+    ensure_key(current_app._get_current_object())  # type: ignore[attr-defined]
+    clock.freeze(start_utc)
+    try:
+        actors = {p.id: _register(p, out, url) for p in PROFILES}
         world = World(actors, clock, start_utc, end, rng)
         world.plan(days)
         world.run()
+    finally:
+        clock.resume()
     s = world.stats
     click.echo(
         f"demo world ready: {len(actors)} partners, {s['records']:,} records ({s['unblocks']} unblocks, "

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from flask import Blueprint, Flask, Response, g, request
+from flask_limiter import Limiter
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 bp = Blueprint("metrics", __name__)
@@ -35,7 +36,7 @@ def metrics() -> Response:
     return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
 
 
-def init_metrics(app: Flask) -> None:
+def init_metrics(app: Flask, limiter: Limiter) -> None:
     @app.before_request
     def _start() -> None:
         g.metrics_start = time.perf_counter()
@@ -49,4 +50,5 @@ def init_metrics(app: Flask) -> None:
         REQUESTS.labels(endpoint, request.method, str(resp.status_code)).inc()
         return resp
 
+    limiter.exempt(bp)
     app.register_blueprint(bp)

@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 from flask import Blueprint, current_app, jsonify
 from pydantic import BaseModel
 
+from hub.auth.scopes import SCOPE_DESCRIPTIONS
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 bp = Blueprint("openapi", __name__)
@@ -169,8 +171,6 @@ def build_document() -> dict[str, Any]:
 
 
 def _scopes() -> dict[str, str]:
-    from hub.auth.scopes import SCOPE_DESCRIPTIONS
-
     return dict(SCOPE_DESCRIPTIONS)
 
 

@@ -7,6 +7,7 @@ accepts (PROTOCOL.md section 2).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -25,8 +26,6 @@ from keys.signing import verify_bytes
 
 @lru_cache(maxsize=4096)
 def _public_key(jwk_text: str) -> Ed25519PublicKey:
-    import json
-
     return jwk_to_public_key(json.loads(jwk_text))
 
 

@@ -13,9 +13,12 @@ from typing import Any
 from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
 
+from keys.wire import MAX_BODY_BYTES
+
 log = logging.getLogger(__name__)
 
 PROBLEM_TYPE_PREFIX = "urn:tangkal:problem:"
+TOO_LARGE = f"The request body is over the {MAX_BODY_BYTES // (1024 * 1024)} MiB limit."
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 #: slug -> (status when it answers a whole request, title)
@@ -41,6 +44,8 @@ SLUGS: dict[str, tuple[int, str]] = {
     "issuer-mismatch": (403, "Issuer mismatch"),
     "not-assigned": (403, "Not assigned"),
     "invalid-transition": (409, "Invalid transition"),
+    "not-home-operator": (403, "Not the number's home operator"),
+    "number-reassigned": (409, "Number reassigned since"),
 }
 
 _STATUS_SLUG = {
@@ -116,27 +121,13 @@ def _from_http_exception(exc: HTTPException) -> Problem:
     slug = _STATUS_SLUG.get(status, "internal-error" if status >= 500 else "invalid-request")
     detail = exc.description or SLUGS[slug][1]
     if status == 413:
-        detail = "The request body is over the 4 MiB limit."
+        detail = TOO_LARGE
     headers: dict[str, str] = {}
     if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]
         headers["Allow"] = ", ".join(sorted(exc.valid_methods))  # type: ignore[attr-defined]
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="tangkal"'
-    if status == 429:
-        headers["Retry-After"] = str(_retry_after())
     return Problem(slug, detail, status=status, headers=headers)
-
-
-def _retry_after() -> int:
-    """Seconds until the exceeded rate-limit window resets."""
-    import time
-
-    from hub.extensions import limiter
-
-    current = limiter.current_limit
-    if current is None:
-        return 60
-    return max(1, int(current.reset_at - time.time()) + 1)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -8,18 +8,25 @@ never rewrites a signed field.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from hub.problems import Problem
 from keys.timefmt import TimestampError, parse_ts
+from keys.wire import (
+    CLOCK_SKEW,
+    MAX_JSON_INT,
+    MAX_KID,
+    PARTNER_ID_PATTERN,
+    SHA256_PATTERN,
+    SIGNATURE_PATTERN,
+    UUID_PATTERN,
+    anchored,
+)
 
-UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
-PARTNER_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
-SHA256_PATTERN = r"^[0-9a-f]{64}$"
-B64URL_SIG_PATTERN = r"^[A-Za-z0-9_-]{86}$"
-#: RFC 8785 numbers are IEEE doubles: larger integers have no canonical form.
-MAX_JSON_INT = 2**53 - 1
+__all__ = ["MAX_JSON_INT", "PartnerId", "Sha256Hex", "Signature", "Strict", "Timestamp", "Uuid"]
 
 
 def _check_ts(value: str) -> str:
@@ -30,9 +37,9 @@ def _check_ts(value: str) -> str:
     return value
 
 
-Uuid = Annotated[str, Field(pattern=UUID_PATTERN, description="lowercase RFC 9562 UUID")]
-PartnerId = Annotated[str, Field(pattern=PARTNER_ID_PATTERN)]
-Sha256Hex = Annotated[str, Field(pattern=SHA256_PATTERN, description="lowercase hex SHA-256")]
+Uuid = Annotated[str, Field(pattern=anchored(UUID_PATTERN), description="lowercase RFC 9562 UUID")]
+PartnerId = Annotated[str, Field(pattern=anchored(PARTNER_ID_PATTERN))]
+Sha256Hex = Annotated[str, Field(pattern=anchored(SHA256_PATTERN), description="lowercase hex SHA-256")]
 Timestamp = Annotated[
     str,
     AfterValidator(_check_ts),
@@ -48,5 +55,12 @@ class Signature(Strict):
     """Ed25519 over the RFC 8785 bytes of the sibling member."""
 
     alg: Literal["Ed25519"]
-    kid: Annotated[str, Field(min_length=1, max_length=100)]
-    value: Annotated[str, Field(pattern=B64URL_SIG_PATTERN, description="base64url, no padding, 64 bytes")]
+    kid: Annotated[str, Field(min_length=1, max_length=MAX_KID)]
+    value: Annotated[str, Field(pattern=anchored(SIGNATURE_PATTERN), description="base64url, no padding, 64 bytes")]
+
+
+def check_not_ahead(member: str, text: str, moment: datetime, now: datetime) -> None:
+    """A signed time may not be more than the clock-skew allowance ahead of the hub's clock."""
+    if moment - now > CLOCK_SKEW:
+        minutes = int(CLOCK_SKEW.total_seconds() // 60)
+        raise Problem("invalid-record", f"{member} {text} is more than {minutes} minutes ahead of the hub's clock.")

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-_TS = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?Z$")
+#: ``[0-9]``, not ``\d`` (which takes Arabic-Indic or full-width digits), and
+#: matched with ``fullmatch`` (``$`` would accept a trailing newline).
+_TS = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,3}))?Z", re.ASCII)
 
 
 class TimestampError(ValueError):
@@ -21,7 +23,7 @@ def parse_ts(text: str) -> datetime:
     """An aware UTC datetime from ``2026-11-28T10:00:00Z`` or ``...00.123Z``."""
     if not isinstance(text, str):
         raise TimestampError("a timestamp must be a string")
-    m = _TS.match(text)
+    m = _TS.fullmatch(text)
     if m is None:
         raise TimestampError(
             f"{text!r} is not an RFC 3339 UTC timestamp like 2026-11-28T10:00:00Z "

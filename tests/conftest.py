@@ -7,7 +7,6 @@ never see old rows; if the database cannot be reached the run fails.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 from collections.abc import Callable, Iterator
@@ -22,9 +21,9 @@ from flask.testing import FlaskClient
 
 from config import normalize_database_url
 from hub import create_app
-from keys.jwk import public_jwk
-from keys.keyfiles import generate_private_key
-from tests.support import PartnerCreds, basic_auth
+from hub.clock import Clock, clock_of
+from hub.signing import ensure_key
+from tests.support import PartnerCreds, basic_auth, register_partner
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -125,8 +124,11 @@ def make_app(cleaner: sa.Engine, hub_env: dict[str, str]) -> Iterator[Callable[.
     """Build app instances on the session database (several = several hub processes' worth of state)."""
     apps: list[Flask] = []
 
-    def build(**extra: Any) -> Flask:
+    def build(hub_key: bool = True, **extra: Any) -> Flask:
         app = create_app({**_overrides(hub_env), **extra})
+        if hub_key:  # what `make run` does after migrating: the hub's first signing key
+            with app.app_context():
+                ensure_key(app)
         apps.append(app)
         return app
 
@@ -162,29 +164,18 @@ def cli(app: Flask) -> Callable[..., Any]:
 
 @pytest.fixture
 def register(app: Flask) -> Callable[..., PartnerCreds]:
-    """Register a partner through the admin CLI and give it a signing key."""
-    runner = app.test_cli_runner()
+    """Register a partner (hub.admin, as ``partner add`` does) and give it a signing key."""
 
     def make(partner_id: str, kind: str = "operator", carriers: list[str] | None = None) -> PartnerCreds:
-        args = ["partner", "add", partner_id, "--kind", kind, "--name", partner_id.title(), "--json"]
-        for c in carriers or []:
-            args += ["--carrier", c]
-        result = runner.invoke(args=args, catch_exceptions=False)
-        if result.exit_code != 0:
-            raise RuntimeError(result.output)
-        out = json.loads(result.output)
-        key = generate_private_key()
-        kid = f"{partner_id}-2026-01"
-        path = Path(app.instance_path) / f"{partner_id}-{secrets.token_hex(3)}.jwk"
-        path.write_text(json.dumps(public_jwk(key.public_key(), kid)))
-        res = runner.invoke(
-            args=["partner", "add-key", partner_id, "--kid", kid, "--public-key", str(path)], catch_exceptions=False
-        )
-        if res.exit_code != 0:
-            raise RuntimeError(res.output)
-        return PartnerCreds(partner_id, kind, out["client_id"], out["client_secret"], kid, key, carriers or [])
+        return register_partner(app, partner_id, kind, carriers)
 
     return make
+
+
+@pytest.fixture
+def clock(app: Flask) -> Clock:
+    """The app's clock: tests move it (freeze, advance) instead of sleeping."""
+    return clock_of(app)
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from joserfc import jwt
 from joserfc.jwk import OKPKey
 
-from keys.keyfiles import private_key_to_pem
+from keys.keyfiles import generate_private_key, private_key_to_pem
 from keys.signing import sign_object
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +58,23 @@ class PartnerCreds:
         }
         key = OKPKey.import_key(private_key_to_pem(self.private_key), {"kid": self.kid})
         return jwt.encode({"alg": alg, "kid": self.kid}, claims, key, algorithms=[alg])
+
+
+def register_partner(
+    app: Any, partner_id: str, kind: str = "operator", carriers: list[str] | None = None
+) -> PartnerCreds:
+    """A partner with an OAuth client and a fresh signing key, through hub.admin (what ``partner add``/``add-key`` run).
+
+    The one way tests and benchmarks make a partner.
+    """
+    from hub import admin
+
+    with app.app_context():
+        creds = admin.add_partner(partner_id, kind, partner_id.title(), carriers or [])
+        key = generate_private_key()
+        kid = f"{partner_id}-2026-01"
+        admin.add_partner_key(partner_id, kid, key.public_key())
+    return PartnerCreds(partner_id, kind, creds.client_id, creds.client_secret, kid, key, carriers or [])
 
 
 def basic_auth(creds: PartnerCreds) -> dict[str, str]:

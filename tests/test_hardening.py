@@ -201,14 +201,15 @@ def test_expired_revocations_and_assertion_ids_are_purged(app, client, register,
     from datetime import timedelta
 
     from hub.auth.models import RevokedToken, UsedAssertion
-    from hub.db import db, utcnow
-    from hub.reports.scheduler import purge_expired
+    from hub.clock import now
+    from hub.db import db
+    from hub.reports.scheduler import run_purge
 
     with app.app_context():
-        db.session.add(RevokedToken(jti="old", expires_at=utcnow() - timedelta(hours=1)))
-        db.session.add(RevokedToken(jti="live", expires_at=utcnow() + timedelta(hours=1)))
-        db.session.add(UsedAssertion(client_id="c", jti="old", expires_at=utcnow() - timedelta(hours=1)))
+        db.session.add(RevokedToken(jti="old", expires_at=now() - timedelta(hours=1)))
+        db.session.add(RevokedToken(jti="live", expires_at=now() + timedelta(hours=1)))
+        db.session.add(UsedAssertion(client_id="c", jti="old", expires_at=now() - timedelta(hours=1)))
         db.session.commit()
-    assert purge_expired(app) == 2
+    assert run_purge(app) == 2
     with app.app_context():
         assert [r.jti for r in db.session.query(RevokedToken).all()] == ["live"]

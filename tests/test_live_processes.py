@@ -48,3 +48,46 @@ def test_private_key_jwt_replay_across_processes(two_hubs, register):
     assert first.status_code == 200, first.text
     replay = requests.post(b.url + "/oauth/token", data=form, timeout=10)
     assert replay.status_code == 400 and replay.json()["error"] == "invalid_client"
+
+
+def test_a_retired_hub_key_stops_working_within_a_second_on_every_process(two_hubs, register, app):
+    """Rotate, then retire the old key from another process (the admin's): both hubs refuse its tokens within 1 s
+    and sign nothing more with it."""
+    import time
+
+    from hub.signing import create_key, retire_key, signer
+
+    a, b = two_hubs
+    op = register("telkomsel", "operator", ["Telkomsel"])
+    with app.app_context():
+        old = signer().kid
+    tok = a.token(op)
+    assert requests.get(b.url + "/v1/whoami", headers=bearer(tok), timeout=10).status_code == 200
+    with app.app_context():
+        new = create_key(app).kid
+        retire_key(app, old)
+        retired_at = time.monotonic()
+        # at once on the instance that retired it
+        assert app.test_client().get("/v1/whoami", headers=bearer(tok)).status_code == 401
+    refused: dict[str, float] = {}
+    while len(refused) < 2 and time.monotonic() - retired_at < 5:
+        for hub in (a, b):
+            if hub.url not in refused:
+                if requests.get(hub.url + "/v1/whoami", headers=bearer(tok), timeout=10).status_code == 401:
+                    refused[hub.url] = time.monotonic() - retired_at
+        time.sleep(0.05)
+    assert len(refused) == 2 and max(refused.values()) < 1.3, refused
+    for hub in (a, b):
+        fresh = hub.token(op)
+        header = jws_header(fresh)
+        assert header["kid"] == new
+        head = requests.get(hub.url + "/v1/log/head", headers=bearer(fresh), timeout=10).json()
+        assert head["signature"]["kid"] == new
+
+
+def jws_header(token: str) -> dict[str, str]:
+    import base64
+    import json
+
+    part = token.split(".")[0]
+    return dict(json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))))

@@ -136,7 +136,8 @@ def test_log_needs_log_read(world: World):
 @given(batches=st.lists(st.integers(min_value=1, max_value=40), min_size=1, max_size=8))
 def test_sql_store_proofs_match_rfc9162_recomputation(app, batches):
     """Random batch splits appended through the hub's own SQL path."""
-    from hub.db import db, utcnow
+    from hub.clock import now
+    from hub.db import db
     from hub.ledger import log, tree
     from hub.ledger.models import Counter, LogEntry, MerkleNode
 
@@ -150,7 +151,7 @@ def test_sql_store_proofs_match_rfc9162_recomputation(app, batches):
             start = log.reserve(db.session, n)
             data = [f"leaf-{start + i}".encode() for i in range(n)]
             log.append(
-                db.session, start, [log.Entry("record", f"id-{start + i}", d) for i, d in enumerate(data)], utcnow()
+                db.session, start, [log.Entry("record", f"id-{start + i}", d) for i, d in enumerate(data)], now()
             )
             db.session.commit()
             leaves += [leaf_hash(d) for d in data]

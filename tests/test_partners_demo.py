@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import stat
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from hub.db import utcnow
-from hub.demo import CLOCK_USERS, PROFILES, demo_command
+from hub.clock import clock_of
+from hub.demo import PROFILES, demo_command
 from tests.test_partners_support import CliPartner, serve
 
 pytestmark = pytest.mark.slow
 
 
 def test_demo_world_once_then_refused_and_usable_by_the_partner_cli(app: Flask, tmp_path: Path) -> None:
-    from hub.acks.anomalies import Anomaly
     from hub.acks.models import Attestation
     from hub.auth.models import Partner, PartnerKey
     from hub.db import db
+    from hub.records.anomalies import Anomaly
     from hub.records.models import Assignment, Record
 
     app.cli.add_command(demo_command)
@@ -33,9 +32,8 @@ def test_demo_world_once_then_refused_and_usable_by_the_partner_cli(app: Flask, 
     assert made.exit_code == 0, made.output
     assert "demo world ready: 8 partners" in made.output
 
-    for name in CLOCK_USERS:  # the clock is the hub's own again
-        module = importlib.import_module(name)
-        assert getattr(module, "utcnow", utcnow) is utcnow
+    # the clock runs again: real time, not the last simulated moment
+    assert abs(clock_of(app).now() - datetime.now(UTC)) < timedelta(seconds=5)
 
     with app.app_context():
         partners = {p.id: p for p in db.session.scalars(select(Partner))}
@@ -49,7 +47,7 @@ def test_demo_world_once_then_refused_and_usable_by_the_partner_cli(app: Flask, 
         received = sorted(r.received_at for r in records)
         assert received[-1] - received[0] > timedelta(days=8)  # history, not a burst
         assert any(r.number.startswith(("+60", "+855", "+63")) for r in records)
-        now = utcnow()
+        now = clock_of(app).now()
         rows = db.session.scalars(select(Assignment)).all()
         acted = [a for a in rows if a.acted_at is not None]
         assert len(acted) > len(rows) * 0.6

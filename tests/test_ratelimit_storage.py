@@ -27,7 +27,7 @@ class _CountingLock:
 
 
 def test_locked_memory_storage_restarts_its_timer_under_the_lock():
-    from hub.ratelimit_storage import LockedMemoryStorage
+    from hub.ratelimit import LockedMemoryStorage
 
     storage = storage_from_string("locked-memory://")
     assert isinstance(storage, LockedMemoryStorage)

@@ -50,10 +50,10 @@ def history(app, register):
     kom = register("kominfo", "ministry")
     tsel = register("telkomsel", "operator", ["Telkomsel"])
     wa = register("whatsapp", "ott")
-    from hub.acks.anomalies import Anomaly
     from hub.acks.models import Attestation
     from hub.db import db
     from hub.ledger import log
+    from hub.records.anomalies import Anomaly
     from hub.records.models import Assignment, Record
 
     with app.app_context():

@@ -9,7 +9,7 @@ def test_healthz_and_readyz(client):
 
 
 def test_readyz_is_503_problem_without_a_database(make_app, tmp_path):
-    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/missing-dir/x.db")
+    app = make_app(hub_key=False, DATABASE_URL=f"sqlite:///{tmp_path}/missing-dir/x.db")
     resp = app.test_client().get("/readyz")
     assert resp.status_code == 503
     assert resp.get_json()["type"] == "urn:tangkal:problem:unavailable"

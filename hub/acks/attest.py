@@ -10,26 +10,26 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import and_, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
 
+from hub import clock
 from hub.acks.models import Attestation
 from hub.acks.schemas import SignedAttestation
 from hub.api import describe, validation_errors
 from hub.auth.protect import Caller
-from hub.db import db, utcnow
+from hub.db import db
 from hub.partner_keys import KeyRing
 from hub.problems import Problem
-from hub.records.models import Assignment, Record
+from hub.records.models import Assignment, Record, in_force_at
+from hub.schemas import check_not_ahead
 from keys.jcs import canonicalize, sha256_hex
 from keys.timefmt import parse_ts
 
-CLOCK_SKEW = timedelta(minutes=5)
 STREAM_BATCH = 1000
 
 
@@ -42,21 +42,13 @@ class ExpectedSet:
 def expected_set(partner_id: str, as_of: datetime) -> ExpectedSet:
     """The numbers ``partner_id`` acked ``blocked`` whose block is in force at ``as_of``.
 
-    In force: the ack was accepted by ``as_of``, the block has not expired by
-    then, and no unblock lifting it had been accepted by then.
+    The ack was accepted by ``as_of`` and the block is in force at ``as_of``
+    (hub.records.models.in_force_at).
     """
-    unblock = aliased(Record)
     query = (
         select(Record.number)
         .join(Assignment, and_(Assignment.record_id == Record.id, Assignment.partner_id == partner_id))
-        .outerjoin(unblock, unblock.id == Record.lifted_by)
-        .where(
-            Record.action == "block",
-            Assignment.outcome == "blocked",
-            Assignment.acted_at <= as_of,
-            Record.in_force_until > as_of,
-            or_(Record.lifted_by.is_(None), unblock.received_at > as_of),
-        )
+        .where(Assignment.outcome == "blocked", Assignment.acted_at <= as_of, in_force_at(as_of))
         .distinct()
         .order_by(Record.number)
     )
@@ -92,9 +84,8 @@ def attest(caller: Caller, body: Any) -> tuple[dict[str, Any], int]:
             "issuer-mismatch", f"partner is {att['partner']!r} but the token belongs to {caller.partner_id!r}."
         )
     as_of = parse_ts(att["as_of"])
-    now = utcnow()
-    if as_of - now > CLOCK_SKEW:
-        raise Problem("invalid-record", f"as_of {att['as_of']} is more than 5 minutes ahead of the hub's clock.")
+    now = clock.now()
+    check_not_ahead("as_of", att["as_of"], as_of, now)
     att_bytes = canonicalize(att)
     digest = sha256_hex(att_bytes)
     prior = db.session.get(Attestation, att["id"])

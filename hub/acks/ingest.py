@@ -17,14 +17,13 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import and_, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from hub.acks.models import Ack
-from hub.acks.schemas import NEEDS_REASON, OUTCOMES_FOR, SignedAck
+from hub.acks.schemas import SignedAck
 from hub.api import describe, validation_errors
 from hub.auth.protect import Caller
-from hub.batch import Outcome, Stored, run, seen_before
-from hub.db import db
+from hub.batch import ConcurrentWrite, Outcome, Stored, run, seen_before
+from hub.db import db, rows_changed
 from hub.ledger import log
 from hub.partner_keys import KeyRing
 from hub.problems import Problem
@@ -32,6 +31,7 @@ from hub.records.models import Assignment, Record
 from keys.errors import CanonicalizationError
 from keys.jcs import canonicalize, sha256_hex
 from keys.timefmt import parse_ts
+from keys.wire import NEEDS_REASON, OUTCOMES_FOR
 
 
 @dataclass
@@ -128,7 +128,7 @@ class AckJudge:
         return accepted
 
     def store(self, accepted: list[AckCandidate], received_at: datetime) -> list[Stored]:
-        session = db.session
+        session = db.session()
         me = self.caller.partner_id
         start = log.reserve(session, len(accepted))
         rows = []
@@ -147,19 +147,27 @@ class AckJudge:
             )
         session.execute(insert(Ack), rows)
         for row in rows:
-            changed = session.execute(
-                update(Assignment)
-                .where(
-                    and_(
-                        Assignment.record_id == row["record_id"],
-                        Assignment.partner_id == me,
-                        Assignment.status != "acted",
+            changed = rows_changed(
+                session.execute(
+                    update(Assignment)
+                    .where(
+                        and_(
+                            Assignment.record_id == row["record_id"],
+                            Assignment.partner_id == me,
+                            Assignment.status != "acted",
+                        )
+                    )
+                    .values(
+                        status="acted",
+                        acted_at=received_at,
+                        outcome=row["outcome"],
+                        ack_id=row["id"],
+                        ack_log_index=row["log_index"],
                     )
                 )
-                .values(status="acted", acted_at=received_at, outcome=row["outcome"], ack_id=row["id"])
-            ).rowcount
+            )
             if changed != 1:
-                raise IntegrityError("ack", {}, Exception(f"assignment {row['record_id']} acted concurrently"))
+                raise ConcurrentWrite(f"assignment {row['record_id']} was acted on by a concurrent push")
         log.append(session, start, [log.Entry("ack", c.id, c.leaf) for c in accepted], received_at)
         return [Stored(r["id"], r["sha256"], r["log_index"], received_at) for r in rows]
 

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
 from hub.schemas import MAX_JSON_INT, PartnerId, Sha256Hex, Signature, Strict, Timestamp, Uuid
-
-OUTCOMES_FOR = {
-    "block": ("blocked", "rejected", "not_applicable"),
-    "unblock": ("unblocked", "rejected", "not_applicable"),
-}
-NEEDS_REASON = ("rejected", "not_applicable")
+from keys.wire import MAX_REASON, Outcome
 
 
 class AckBody(Strict):
     id: Uuid
     record_id: Uuid
     partner: PartnerId
-    outcome: Literal["blocked", "unblocked", "rejected", "not_applicable"]
-    reason: Annotated[str, Field(min_length=1, max_length=1000)] | None
+    outcome: Outcome
+    reason: Annotated[str, Field(min_length=1, max_length=MAX_REASON)] | None
     acted_at: Timestamp
 
 

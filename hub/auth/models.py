@@ -11,11 +11,12 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, delete
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from hub import clock
 from hub.auth.scopes import SCOPES_BY_KIND
-from hub.db import UTCDateTime, db, utcnow
+from hub.db import UTCDateTime, db, rows_changed
 
 
 class Partner(db.Model):  # type: ignore[name-defined,misc]
@@ -24,7 +25,7 @@ class Partner(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[str] = mapped_column(String(63), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     carriers: Mapped[list[PartnerCarrier]] = relationship(
         back_populates="partner", cascade="all, delete-orphan", lazy="selectin"
@@ -60,7 +61,7 @@ class OAuthClient(db.Model):  # type: ignore[name-defined,misc]
     client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), index=True)
     secret_hash: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
 
     partner: Mapped[Partner] = relationship(lazy="joined")
@@ -75,14 +76,15 @@ class PartnerKey(db.Model):  # type: ignore[name-defined,misc]
     kid: Mapped[str] = mapped_column(String(100), primary_key=True)
     public_jwk: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="active")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     partner: Mapped[Partner] = relationship(back_populates="keys")
 
     @property
     def jwk(self) -> dict[str, Any]:
-        return json.loads(self.public_jwk)
+        found: dict[str, Any] = json.loads(self.public_jwk)
+        return found
 
 
 class HubKey(db.Model):  # type: ignore[name-defined,misc]
@@ -92,14 +94,15 @@ class HubKey(db.Model):  # type: ignore[name-defined,misc]
 
     kid: Mapped[str] = mapped_column(String(100), primary_key=True)
     public_jwk: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     #: a retired key stays published (old receipts and reports verify) but signs
     #: nothing new and no access token signed with it is accepted
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     @property
     def jwk(self) -> dict[str, Any]:
-        return json.loads(self.public_jwk)
+        found: dict[str, Any] = json.loads(self.public_jwk)
+        return found
 
 
 class RevokedToken(db.Model):  # type: ignore[name-defined,misc]
@@ -109,7 +112,7 @@ class RevokedToken(db.Model):  # type: ignore[name-defined,misc]
 
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
 class UsedAssertion(db.Model):  # type: ignore[name-defined,misc]
@@ -122,3 +125,11 @@ class UsedAssertion(db.Model):  # type: ignore[name-defined,misc]
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_used_assertions_expires_at", "expires_at"),)
+
+
+def purge_expired(now: datetime) -> int:
+    """Revoked-token and used-assertion rows are only needed until their expiry; returns how many went."""
+    n = rows_changed(db.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now)))
+    n += rows_changed(db.session.execute(delete(UsedAssertion).where(UsedAssertion.expires_at < now)))
+    db.session.commit()
+    return int(n)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Any, Literal, cast
 
 from authlib.oauth2.base import OAuth2Error
 from authlib.oauth2.rfc6749 import InsecureTransportError
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.auth.models import Partner, PartnerKey
@@ -16,9 +16,9 @@ from hub.auth.protect import current_caller, hub_url, require
 from hub.auth.scopes import SCOPE_DESCRIPTIONS
 from hub.auth.server import ASSERTION_ALGS, AUTH_METHODS, authorization_server
 from hub.db import db
-from hub.extensions import limiter
 from hub.openapi import operation
 from hub.problems import Problem
+from hub.ratelimit import limiter
 from hub.signing import published_jwks
 from keys.timefmt import format_ts
 
@@ -78,14 +78,12 @@ def _oauth_errors(call: Callable[[], Response]) -> Response:
             "The OAuth endpoints need HTTPS. Behind a TLS-terminating proxy, set PROXY_FIX_X_FOR so the hub "
             "trusts its X-Forwarded-Proto."
         )
-        return authorization_server().handle_error_response(None, error)
+        return cast(Response, authorization_server().handle_error_response(None, error))
     except OAuth2Error as error:
-        return authorization_server().handle_error_response(None, error)
+        return cast(Response, authorization_server().handle_error_response(None, error))
 
 
 def _limit_token_endpoint() -> str:
-    from flask import current_app
-
     return str(current_app.config["RATELIMIT_TOKEN"])
 
 
@@ -175,7 +173,6 @@ class WhoAmI(BaseModel):
 @require(None)
 @operation(summary="Who the access token stands for", tag="oauth", responses={200: WhoAmI})
 def whoami() -> Response:
-    from datetime import datetime
 
     caller = current_caller()
     return jsonify(

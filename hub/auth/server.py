@@ -10,7 +10,6 @@ the algorithms named here (joserfc refuses Ed25519 unless told).
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,11 +28,12 @@ from joserfc.jwk import KeySet, OKPKey
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from hub import clock
 from hub.auth.models import OAuthClient, PartnerKey, RevokedToken, UsedAssertion
 from hub.auth.protect import decode_access_token, hub_url, is_revoked
 from hub.auth.scopes import scope_string
 from hub.auth.secrets import check_secret
-from hub.db import db, utcnow
+from hub.db import db
 from hub.signing import signer
 from keys.keyfiles import private_key_to_pem
 
@@ -83,7 +83,7 @@ def _query_client(client_id: str) -> Client | None:
     return Client(row)
 
 
-class ClientCredentials(ClientCredentialsGrant):
+class ClientCredentials(ClientCredentialsGrant):  # type: ignore[misc]  # authlib is untyped
     TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
 
     def validate_token_request(self) -> None:
@@ -94,7 +94,10 @@ class ClientCredentials(ClientCredentialsGrant):
             raise InvalidScopeError(description=f"Scope beyond this partner's: {scope_string(beyond)}")
 
 
-MAX_ASSERTION_LIFETIME = 600
+#: PROTOCOL.md section 3 (1.1): an assertion may live up to an hour, authlib's default.
+MAX_ASSERTION_LIFETIME = 3600
+#: Seconds of clock difference tolerated between a partner and the hub on assertion times.
+ASSERTION_LEEWAY = 30
 
 
 def _check_assertion_lifetime(claims: dict[str, Any]) -> None:
@@ -102,12 +105,12 @@ def _check_assertion_lifetime(claims: dict[str, Any]) -> None:
     iat, exp = claims.get("iat"), claims.get("exp")
     if not isinstance(iat, int) or not isinstance(exp, int) or isinstance(iat, bool) or isinstance(exp, bool):
         raise InvalidClientError(description="The client assertion needs integer iat and exp claims.")
-    now = int(time.time())
+    now = clock.epoch_seconds()
     if exp - now > MAX_ASSERTION_LIFETIME or exp - iat > MAX_ASSERTION_LIFETIME:
         raise InvalidClientError(description=f"A client assertion lives at most {MAX_ASSERTION_LIFETIME} seconds.")
 
 
-class PrivateKeyJWT(JWTBearerClientAssertion):
+class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]  # authlib is untyped
     """RFC 7523 client assertions signed by one of the partner's active keys."""
 
     CLIENT_AUTH_METHOD = "private_key_jwt"
@@ -137,11 +140,33 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         self.verify_claims(token.claims)
         return token.claims
 
+    def verify_claims(self, claims: dict[str, Any]) -> None:
+        """authlib's checks (RFC 7523 section 3), timed by the hub's clock rather than the process's."""
+        registry = jwt.JWTClaimsRegistry(
+            now=clock.epoch_seconds,
+            leeway=self.leeway,
+            iss={"essential": True},
+            sub={"essential": True},
+            aud={"essential": True, "values": self.get_audiences()},
+            exp={"essential": True},
+        )
+        try:
+            registry.validate(claims)
+        except JoseError as exc:
+            raise InvalidClientError(description=exc.description) from exc
+        if claims["sub"] != claims["iss"]:
+            raise InvalidClientError(description="Issuer and Subject MUST match.")
+        if "jti" not in claims:
+            raise InvalidClientError(description="Missing JWT ID.")
+        if not self.validate_jti(claims, claims["jti"]):
+            raise InvalidClientError(description="JWT ID is used before.")
+
     def validate_jti(self, claims: dict[str, Any], jti: str) -> bool:
         """Record the jti; a second insert of the same one is a replay."""
         if not isinstance(jti, str) or not jti or len(jti) > 255:
             return False
-        exp = datetime.fromtimestamp(int(claims["exp"]), UTC) + timedelta(minutes=5)
+        # Remembered until the assertion could no longer be accepted anyway (exp plus the leeway).
+        exp = datetime.fromtimestamp(int(claims["exp"]), UTC) + timedelta(seconds=self.leeway)
         db.session.add(UsedAssertion(client_id=str(claims["sub"]), jti=jti, expires_at=exp))
         try:
             db.session.commit()
@@ -165,7 +190,7 @@ class AccessTokens:
     ) -> dict[str, Any]:
         ttl = int(current_app.config["TOKEN_TTL_SECONDS"])
         granted = client.get_allowed_scope(scope)
-        now = int(time.time())
+        now = clock.epoch_seconds()
         url = hub_url()
         claims = {
             "iss": url,
@@ -201,7 +226,7 @@ class TokenView:
         return int(self.claims["exp"]) - int(self.claims["iat"])
 
     def is_expired(self) -> bool:
-        return int(self.claims["exp"]) <= time.time()
+        return int(self.claims["exp"]) <= clock.epoch_seconds()
 
     def is_revoked(self) -> bool:
         return is_revoked(self.claims["jti"])
@@ -214,7 +239,7 @@ def _query_token(token_string: str) -> TokenView | None:
         return None
 
 
-class Revocation(RevocationEndpoint):
+class Revocation(RevocationEndpoint):  # type: ignore[misc]  # authlib is untyped
     """RFC 7009. The jti goes into the shared table, so every instance refuses it at once."""
 
     CLIENT_AUTH_METHODS = AUTH_METHODS
@@ -235,14 +260,14 @@ class Revocation(RevocationEndpoint):
         if db.session.get(RevokedToken, jti) is not None:
             return
         expires = datetime.fromtimestamp(int(token.claims["exp"]), UTC)
-        db.session.add(RevokedToken(jti=jti, expires_at=expires, revoked_at=utcnow()))
+        db.session.add(RevokedToken(jti=jti, expires_at=expires, revoked_at=clock.now()))
         try:
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
 
 
-class Introspection(IntrospectionEndpoint):
+class Introspection(IntrospectionEndpoint):  # type: ignore[misc]  # authlib is untyped
     """RFC 7662, for the ministry's clients only."""
 
     CLIENT_AUTH_METHODS = AUTH_METHODS
@@ -273,7 +298,7 @@ def init_oauth(app: Flask) -> AuthorizationServer:
     authorization = AuthorizationServer()
     authorization.init_app(app, query_client=_query_client, save_token=_save_token)
     authorization.register_token_generator("default", AccessTokens())
-    authorization.register_client_auth_method(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT(leeway=30))
+    authorization.register_client_auth_method(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT(leeway=ASSERTION_LEEWAY))
     authorization.register_grant(ClientCredentials)
     authorization.register_endpoint(Revocation)
     authorization.register_endpoint(Introspection)

@@ -10,22 +10,23 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import and_, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from flask import Flask, current_app
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from hub.db import db, utcnow
+from hub.auth.models import HubKey
+from hub.db import db
 from hub.ledger import tree
-from hub.ledger.models import Counter, LogEntry, MerkleNode, TreeHead
+from hub.ledger.models import Counter, LogEntry, MerkleNode
 from hub.signing import signer
 from keys.merkle import leaf_hash
 from keys.timefmt import format_ts
 
 LOG_COUNTER = "log"
+HEADS = "tangkal.tree-heads"
 
 
 def node_select(keys: Sequence[tree.NodeKey]) -> Any:
@@ -92,7 +93,7 @@ def append(session: Session, start: int, entries: Sequence[Entry], received_at: 
 
 def size(session: Session | None = None) -> int:
     """The committed log size."""
-    s = session or db.session
+    s = session or db.session()
     return int(s.execute(select(Counter.value).where(Counter.name == LOG_COUNTER)).scalar_one())
 
 
@@ -110,34 +111,43 @@ class _HeadCache:
         self.by_size: dict[tuple[int, str], dict[str, Any]] = {}
 
 
+def init_log(app: Flask) -> None:
+    app.extensions[HEADS] = _HeadCache()
+
+
 def _cache() -> _HeadCache:
-    return current_app.extensions.setdefault("tangkal.heads", _HeadCache())
+    found = current_app.extensions.get(HEADS)
+    if not isinstance(found, _HeadCache):
+        raise RuntimeError("the app has no tree-head cache (create_app installs one)")
+    return found
+
+
+def _head_timestamp(n: int) -> datetime:
+    """When the log reached size ``n``: the acceptance time of its last leaf.
+
+    Derived, never stored: every instance and every later request sign the
+    same timestamp for the same size, and reading a head writes nothing.
+    The empty log's moment is the hub's first key (its birth).
+    """
+    if n == 0:
+        first = db.session.scalar(select(func.min(HubKey.created_at)))
+        return first if first is not None else datetime(1970, 1, 1, tzinfo=UTC)
+    at = db.session.scalar(select(LogEntry.received_at).where(LogEntry.idx == n - 1))
+    if at is None:
+        raise tree.TreeRangeError(f"size {n} is beyond the log")
+    return at
 
 
 def signed_head(at_size: int | None = None) -> dict[str, Any]:
-    """The signed tree head of the log at ``at_size`` (default: now).
-
-    Its ``timestamp`` is when a head of that size was first signed, kept in
-    ``tree_heads`` so every instance and every later request agree.
-    """
+    """The signed tree head of the log at ``at_size`` (default: now); cached per size and key."""
     n = size() if at_size is None else at_size
     current = signer()
     cache = _cache()
     cached = cache.by_size.get((n, current.kid))
     if cached is not None:
         return cached
-    row = db.session.get(TreeHead, n)
-    if row is None:
-        root = tree.root_hash(SqlNodeStore(db.session), n).hex()
-        db.session.add(TreeHead(size=n, root_hash=root, timestamp=utcnow()))
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-        row = db.session.get(TreeHead, n)
-        if row is None:
-            raise RuntimeError(f"tree head {n} vanished")
-    envelope = current.sign("tree_head", {"size": n, "root_hash": row.root_hash, "timestamp": format_ts(row.timestamp)})
+    root = tree.root_hash(SqlNodeStore(db.session()), n).hex()
+    envelope = current.sign("tree_head", {"size": n, "root_hash": root, "timestamp": format_ts(_head_timestamp(n))})
     with cache.lock:
         if len(cache.by_size) > 64:
             cache.by_size.clear()
@@ -146,11 +156,11 @@ def signed_head(at_size: int | None = None) -> dict[str, Any]:
 
 
 def inclusion(index: int, at_size: int) -> list[str]:
-    return [h.hex() for h in tree.inclusion_path(SqlNodeStore(db.session), index, at_size)]
+    return [h.hex() for h in tree.inclusion_path(SqlNodeStore(db.session()), index, at_size)]
 
 
 def consistency(first: int, second: int) -> list[str]:
-    return [h.hex() for h in tree.consistency_path(SqlNodeStore(db.session), first, second)]
+    return [h.hex() for h in tree.consistency_path(SqlNodeStore(db.session()), first, second)]
 
 
 def entries(start: int, end: int) -> list[str]:

@@ -45,13 +45,3 @@ class MerkleNode(db.Model):  # type: ignore[name-defined,misc]
     level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
-
-
-class TreeHead(db.Model):  # type: ignore[name-defined,misc]
-    """When a head of each size was first signed (its ``timestamp``)."""
-
-    __tablename__ = "tree_heads"
-
-    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    root_hash: Mapped[str] = mapped_column(String(64))
-    timestamp: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -13,16 +13,14 @@ works out all the keys it needs, fetches them in a single call, then combines.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
+from keys.merkle import EMPTY_ROOT, HASH_LENGTH
 from keys.merkle import node_hash as _node_hash
 
 NodeKey = tuple[int, int]  # (level, index)
 NodeRow = tuple[int, int, bytes]  # (level, index, hash), as stored
-HASH_SIZE = 32
-EMPTY_ROOT = hashlib.sha256(b"").digest()  # MTH({}) per RFC 9162 §2.1.1
 
 
 class NodeStore(Protocol):
@@ -117,8 +115,8 @@ def nodes_for_append(store: NodeStore, size: int, leaf_hashes: Sequence[bytes]) 
     if size < 0:
         raise TreeRangeError(f"size {size} is negative")
     for h in leaf_hashes:
-        if not isinstance(h, bytes) or len(h) != HASH_SIZE:
-            raise ValueError(f"a leaf hash must be {HASH_SIZE} bytes, got {h!r}")
+        if not isinstance(h, bytes) or len(h) != HASH_LENGTH:
+            raise ValueError(f"a leaf hash must be {HASH_LENGTH} bytes, got {h!r}")
     if not leaf_hashes:
         return []
     new_size = size + len(leaf_hashes)

@@ -17,26 +17,25 @@ from typing import Any
 from flask import current_app
 from pydantic import ValidationError
 from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
 
-from hub.acks.anomalies import Anomaly, rereports
+from hub import clock
 from hub.api import describe, validation_errors
 from hub.auth.protect import Caller
-from hub.batch import Outcome, Stored, run, seen_before
-from hub.db import db, utcnow
+from hub.batch import ConcurrentWrite, Outcome, Stored, run, seen_before
+from hub.db import db, rows_changed
 from hub.ledger import log
 from hub.ledger.receipts import seq_for
 from hub.partner_keys import KeyRing
 from hub.problems import Problem
+from hub.records.anomalies import Anomaly, rereports
 from hub.records.models import Assignment, Record
 from hub.records.numbers import NumberInfo, check_e164
 from hub.records.routing import RoutingTable
 from hub.records.schemas import SignedRecord
+from hub.schemas import check_not_ahead
 from keys.errors import CanonicalizationError
 from keys.jcs import canonicalize, sha256_hex
 from keys.timefmt import parse_ts
-
-CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass
@@ -74,9 +73,12 @@ def _judge_alone(index: int, item: Any, caller: Caller, now: datetime) -> Candid
         SignedRecord.model_validate(item)
     except ValidationError as exc:
         errors = validation_errors(exc)
-        # When the number is the only thing wrong, check_e164 below answers
-        # with the number's own slug and the E.164 form it probably meant.
-        if [e["pointer"] for e in errors] != ["/record/number"]:
+        # When a scalar number is the only thing wrong, check_e164 below answers
+        # with the number's own slug and the E.164 form it probably meant; an
+        # array or object is no number at all, only a malformed record (and
+        # would not even hash for check_e164's cache).
+        only_number = [e["pointer"] for e in errors] == ["/record/number"]
+        if not only_number or isinstance(item["record"]["number"], (list, dict)):
             raise Problem("invalid-record", describe(errors), errors=errors) from None
     body, sig = item["record"], item["signature"]
     info = check_e164(body["number"])
@@ -86,10 +88,7 @@ def _judge_alone(index: int, item: Any, caller: Caller, now: datetime) -> Candid
             f"issuer is {body['issuer']!r} but the token belongs to {caller.partner_id!r}; push only your own records.",
         )
     issued_at = parse_ts(body["issued_at"])
-    if issued_at - now > CLOCK_SKEW:
-        raise Problem(
-            "invalid-record", f"issued_at {body['issued_at']} is more than 5 minutes ahead of the hub's clock."
-        )
+    check_not_ahead("issued_at", body["issued_at"], issued_at, now)
     action = body["action"]
     supersedes = body.get("supersedes")
     in_force_until: datetime | None = None
@@ -117,7 +116,7 @@ class RecordJudge:
 
     def __init__(self, caller: Caller) -> None:
         self.caller = caller
-        self.now = utcnow()
+        self.now = clock.now()
         self.anomalies: list[dict[str, Any]] = []
 
     def alone(self, index: int, item: Any) -> Candidate:
@@ -165,7 +164,7 @@ class RecordJudge:
                 continue
             batch[c.id] = c
             accepted.append(c)
-        self.anomalies = rereports([c for c in accepted if c.body["action"] == "block"], routing, self.now)
+        self.anomalies = rereports([(c.id, c.info) for c in accepted if c.body["action"] == "block"], routing, self.now)
         return accepted
 
     def store(self, accepted: list[Candidate], received_at: datetime) -> list[Stored]:
@@ -212,7 +211,7 @@ def _check_unblock(
 
 def _store(accepted: list[Candidate], received_at: datetime, anomalies: list[dict[str, Any]]) -> list[Stored]:
     """The one short write transaction of a push (committed by hub.batch.run)."""
-    session = db.session
+    session = db.session()
     start = log.reserve(session, len(accepted))
     record_rows, assignment_rows, entries, lifts = [], [], [], []
     for offset, c in enumerate(accepted):
@@ -234,6 +233,7 @@ def _store(accepted: list[Candidate], received_at: datetime, anomalies: list[dic
                 "in_force_until": c.in_force_until,
                 "supersedes": body.get("supersedes"),
                 "lifted_by": None,
+                "lifted_at": None,
                 "received_at": received_at,
             }
         )
@@ -254,11 +254,15 @@ def _store(accepted: list[Candidate], received_at: datetime, anomalies: list[dic
     if assignment_rows:
         session.execute(insert(Assignment), assignment_rows)
     for block_id, unblock_id in lifts:
-        changed = session.execute(
-            update(Record).where(Record.id == block_id, Record.lifted_by.is_(None)).values(lifted_by=unblock_id)
-        ).rowcount
+        changed = rows_changed(
+            session.execute(
+                update(Record)
+                .where(Record.id == block_id, Record.lifted_by.is_(None))
+                .values(lifted_by=unblock_id, lifted_at=received_at)
+            )
+        )
         if changed != 1:
-            raise IntegrityError("lift", {}, Exception(f"block {block_id} already lifted"))
+            raise ConcurrentWrite(f"block {block_id} was lifted by a concurrent push")
     if anomalies:
         session.execute(insert(Anomaly), [{**a, "created_at": received_at} for a in anomalies])
     log.append(session, start, entries, received_at)

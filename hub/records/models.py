@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy import BigInteger, ColumnElement, ForeignKey, Index, String, and_, or_
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.db import UTCDateTime, db
@@ -30,8 +30,9 @@ class Record(db.Model):  # type: ignore[name-defined,misc]
     #: blocks only: expires_at, or issued_at plus the category's default lifetime
     in_force_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     supersedes: Mapped[str | None] = mapped_column(String(36), nullable=True, unique=True)
-    #: blocks only: the accepted unblock that lifted it
+    #: blocks only: the accepted unblock that lifted it, and when the hub accepted that unblock
     lifted_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
     __table_args__ = (
@@ -55,5 +56,24 @@ class Assignment(db.Model):  # type: ignore[name-defined,misc]
     acted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
     ack_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    #: where the ack's signed form is in the log, so a record's look-up reads it without the acks table
+    ack_log_index: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     __table_args__ = (Index("ix_assignments_partner_seq", "partner_id", "seq"),)
+
+
+def in_force_at(moment: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
+    """PROTOCOL.md's "a block in force at t", as the one SQL condition every reader uses.
+
+    A block accepted by ``t``, not expired by ``t`` (``in_force_until``:
+    ``expires_at`` or the category's default lifetime), and not lifted by an
+    unblock the hub had accepted by ``t``. The number look-up, the hash
+    range, the re-report signal and the attestation's expected set all ask
+    exactly this, for now or for a past moment.
+    """
+    return and_(
+        Record.action == "block",
+        Record.received_at <= moment,
+        Record.in_force_until > moment,
+        or_(Record.lifted_at.is_(None), Record.lifted_at > moment),
+    )

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, Response, jsonify
 
+from hub import clock
 from hub.api import query_model, read_json
 from hub.auth.protect import current_caller, require
 from hub.batch import read_batch
-from hub.db import db, utcnow
+from hub.db import db
 from hub.metrics import count_items
 from hub.openapi import operation
 from hub.problems import Problem
@@ -31,10 +30,9 @@ from hub.records.schemas import (
     PushResponse,
     RecordDetail,
 )
+from keys.wire import HASH_PREFIX_RE
 
 bp = Blueprint("records", __name__)
-
-HASH_PREFIX = re.compile(r"^[0-9a-f]{5}$")
 
 
 @bp.post("/v1/records")
@@ -87,7 +85,7 @@ def get_record(record_id: str) -> Response:
         raise Problem("not-found", f"No record {record_id} that you may see.")
     item = views.load_items(caller, Record.id == record.id, mark_delivered=False)[0]
     if caller.is_ministry or record.issuer == caller.partner_id:
-        item["assignments"] = views.assignments_of(record)
+        item["assignments"] = views.assignments_of(record.id)
     return jsonify(item)
 
 
@@ -106,7 +104,7 @@ def number(number: str) -> Response:
         {
             "number": info.e164,
             "carrier": info.carrier,
-            "blocked": views.number_state(info.e164, utcnow()),
+            "blocked": views.number_state(info.e164, clock.now()),
             "records": views.visible_number_records(caller, info.e164),
         }
     )
@@ -123,8 +121,8 @@ def number(number: str) -> Response:
     "suffixes: the other 59 characters of every number blocked now whose hash starts so, sorted.",
 )
 def hash_range(prefix: str) -> Response:
-    if not HASH_PREFIX.match(prefix):
+    if not HASH_PREFIX_RE.fullmatch(prefix):
         raise Problem(
             "invalid-request", "The prefix is the first 5 lowercase hex characters of SHA-256 of an E.164 number."
         )
-    return jsonify({"prefix": prefix, "suffixes": views.blocked_suffixes(prefix, utcnow())})
+    return jsonify({"prefix": prefix, "suffixes": views.blocked_suffixes(prefix, clock.now())})

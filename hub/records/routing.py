@@ -29,10 +29,15 @@ class RoutingTable:
         carriers = db.session.execute(select(PartnerCarrier.carrier, PartnerCarrier.partner_id)).all()
         return cls(frozenset(ott), {c: p for c, p in carriers})
 
+    def home_operator(self, number: NumberInfo) -> str | None:
+        """The operator whose carrier names include the number's home network (domestic numbers only)."""
+        if number.domestic and number.carrier:
+            return self.operator_by_carrier.get(number.carrier)
+        return None
+
     def for_block(self, number: NumberInfo) -> set[str]:
         partners = set(self.ott)
-        if number.domestic and number.carrier:
-            operator = self.operator_by_carrier.get(number.carrier)
-            if operator:
-                partners.add(operator)
+        operator = self.home_operator(number)
+        if operator:
+            partners.add(operator)
         return partners

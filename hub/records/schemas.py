@@ -11,9 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from hub.schemas import MAX_JSON_INT, PartnerId, Sha256Hex, Signature, Strict, Timestamp, Uuid
-
-CATEGORIES = ("scam", "phishing", "impersonation", "account_takeover", "spam", "other")
-CHANNELS = ("voice", "sms", "messaging", "other")
+from keys.wire import CHANNELS, MAX_EVIDENCE_REF, MAX_REASON, Action, Category, Channel
 
 
 class Evidence(Strict):
@@ -21,7 +19,7 @@ class Evidence(Strict):
 
     complaints: Annotated[int, Field(ge=0, le=MAX_JSON_INT)]
     digest: Sha256Hex = Field(default=None)  # type: ignore[assignment]
-    ref: Annotated[str, Field(max_length=200)] = Field(default=None)  # type: ignore[assignment]
+    ref: Annotated[str, Field(max_length=MAX_EVIDENCE_REF)] = Field(default=None)  # type: ignore[assignment]
 
     @field_validator("digest", "ref", mode="before")
     @classmethod
@@ -35,10 +33,10 @@ class RecordBody(Strict):
     id: Uuid
     issuer: PartnerId
     number: Annotated[str, Field(min_length=1, max_length=32, examples=["+6281234567890"])]
-    action: Literal["block", "unblock"]
-    category: Literal["scam", "phishing", "impersonation", "account_takeover", "spam", "other"]
-    channels: Annotated[list[Literal["voice", "sms", "messaging", "other"]], Field(min_length=1, max_length=4)]
-    reason: Annotated[str, Field(min_length=1, max_length=1000)]
+    action: Action
+    category: Category
+    channels: Annotated[list[Channel], Field(min_length=1, max_length=len(CHANNELS))]
+    reason: Annotated[str, Field(min_length=1, max_length=MAX_REASON)]
     evidence: Evidence
     confidence: Annotated[int, Field(ge=0, le=100)] = Field(default=None)  # type: ignore[assignment]
     observed_at: Timestamp

@@ -14,12 +14,13 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from hub import clock
 from hub.auth.protect import Caller
-from hub.db import db, utcnow
+from hub.db import db
 from hub.ledger import log
 from hub.ledger.models import LogEntry
 from hub.ledger.receipts import receipt
-from hub.records.models import Assignment, Record
+from hub.records.models import Assignment, Record, in_force_at
 from hub.signing import signer
 from keys.timefmt import format_ts
 
@@ -107,7 +108,7 @@ def load_items(caller: Caller, where: Any, mark_delivered: bool) -> list[dict[st
     if mark_delivered:
         fresh = sorted(rid for rid, a in mine.items() if a and a["status"] == "pending")
         if fresh:
-            now = utcnow()
+            now = clock.now()
             db.session.execute(
                 update(Assignment)
                 .where(
@@ -146,30 +147,23 @@ def pull(caller: Caller, after: int, limit: int) -> dict[str, Any]:
     return {"items": items, "next_after": items[-1]["seq"] if items else after, "has_more": has_more}
 
 
-def assignments_of(record: Record) -> list[dict[str, Any]]:
-    """Every assignment of a record with its ack (issuer and ministry only)."""
-    from hub.acks.lookup import acks_by_id
-
-    rows = db.session.scalars(
-        select(Assignment).where(Assignment.record_id == record.id).order_by(Assignment.partner_id)
+def assignments_of(record_id: str) -> list[dict[str, Any]]:
+    """Every assignment of a record with its signed ack (issuer and ministry only)."""
+    rows = db.session.execute(
+        select(Assignment, LogEntry.data)
+        .outerjoin(LogEntry, LogEntry.idx == Assignment.ack_log_index)
+        .where(Assignment.record_id == record_id)
+        .order_by(Assignment.partner_id)
     ).all()
-    acks = acks_by_id([a.ack_id for a in rows if a.ack_id])
-    out = []
-    for a in rows:
-        view = assignment_view(a) or {}
-        out.append({"partner": a.partner_id, **view, "ack": acks.get(a.ack_id) if a.ack_id else None})
-    return out
+    return [
+        {"partner": a.partner_id, **(assignment_view(a) or {}), "ack": json.loads(ack) if ack is not None else None}
+        for a, ack in rows
+    ]
 
 
 def number_state(number: str, now: datetime) -> bool:
     """True while any block for the number is in force."""
-    found = db.session.scalar(
-        select(Record.id)
-        .where(
-            Record.number == number, Record.action == "block", Record.lifted_by.is_(None), Record.in_force_until > now
-        )
-        .limit(1)
-    )
+    found = db.session.scalar(select(Record.id).where(Record.number == number, in_force_at(now)).limit(1))
     return found is not None
 
 
@@ -184,13 +178,6 @@ def visible_number_records(caller: Caller, number: str) -> list[dict[str, Any]]:
 
 def blocked_suffixes(prefix: str, now: datetime) -> list[str]:
     hashes = db.session.scalars(
-        select(Record.number_sha256)
-        .where(
-            Record.number_prefix == prefix,
-            Record.action == "block",
-            Record.lifted_by.is_(None),
-            Record.in_force_until > now,
-        )
-        .distinct()
+        select(Record.number_sha256).where(Record.number_prefix == prefix, in_force_at(now)).distinct()
     )
     return sorted(h[5:] for h in hashes)

@@ -17,20 +17,20 @@ from typing import Any
 from sqlalchemy import Float, and_, case, cast, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from hub.acks.anomalies import Anomaly
 from hub.acks.models import Attestation
 from hub.auth.models import Partner
 from hub.db import db
 from hub.ledger import log
+from hub.records.anomalies import Anomaly
 from hub.records.models import Assignment, Record
 from hub.reports.periods import Period
 from keys.timefmt import format_ts
+from keys.wire import OUTCOMES
 
-OUTCOMES = ("blocked", "unblocked", "rejected", "not_applicable")
 OVERDUE_LISTED = 1000
 
 
-def _hours(start: Any, end: Any) -> ColumnElement[float]:
+def _hours(start: Any, end: Any) -> ColumnElement[Any]:
     """Hours from ``start`` to ``end`` as the current database computes them."""
     if db.session.get_bind().dialect.name == "postgresql":
         return func.extract("epoch", end - start) / 3600.0
@@ -114,7 +114,7 @@ def partner_rows(p: Period, sla_hours: int) -> list[dict[str, Any]]:
         .where(_in(Assignment.acted_at, p))
         .group_by(Assignment.partner_id, Assignment.outcome)
     ):
-        acted.setdefault(pid, {})[outcome] = n
+        acted.setdefault(pid, {})[str(outcome)] = n
     open_at_end = and_(Assignment.assigned_at < p.end, or_(Assignment.acted_at.is_(None), Assignment.acted_at >= p.end))
     pending = _by_partner(
         select(Assignment.partner_id, func.count()).where(open_at_end).group_by(Assignment.partner_id)

@@ -40,9 +40,9 @@ def monthly(year: int, month: int) -> Period:
 
 def parse_period(kind: str, text: str) -> Period:
     """``YYYY-MM-DD`` for daily, ``YYYY-MM`` for monthly (Jakarta dates)."""
-    if kind == "daily" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    if kind == "daily" and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
         return daily(date.fromisoformat(text))
-    if kind == "monthly" and re.fullmatch(r"\d{4}-\d{2}", text):
+    if kind == "monthly" and re.fullmatch(r"[0-9]{4}-[0-9]{2}", text):
         year, month = int(text[:4]), int(text[5:])
         if 1 <= month <= 12:
             return monthly(year, month)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import zlib
 from collections.abc import Iterator
 from datetime import datetime
@@ -22,13 +23,16 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 from sqlalchemy import func, select, text
 
-from hub.auth.models import Partner
-from hub.db import db, utcnow
+from hub import clock
+from hub.auth.models import Partner, purge_expired
+from hub.clock import clock_of
+from hub.db import db
 from hub.reports import service, webhook
 from hub.reports.periods import JAKARTA, Period, completed_days, completed_months
 
 log = logging.getLogger(__name__)
 
+EXTENSION = "tangkal.scheduler"
 REPORTS_LOCK = zlib.crc32(b"tangkal:reports")
 DELIVERY_LOCK = zlib.crc32(b"tangkal:deliveries")
 
@@ -67,7 +71,7 @@ def run_reports(app: Flask, now: datetime | None = None) -> list[str]:
         with job_lock(REPORTS_LOCK) as got:
             if not got:
                 return made
-            for p in due_periods(now or utcnow(), int(app.config.get("REPORT_CATCHUP_DAYS", 7))):
+            for p in due_periods(now or clock.now(), int(app.config.get("REPORT_CATCHUP_DAYS", 7))):
                 row, created = service.ensure(p)
                 if created:
                     made.append(row.id)
@@ -76,19 +80,11 @@ def run_reports(app: Flask, now: datetime | None = None) -> list[str]:
     return made
 
 
-def purge_expired(app: Flask) -> int:
-    """Revoked-token and used-assertion rows are only needed until their expiry."""
-    from sqlalchemy import delete
-
-    from hub.auth.models import RevokedToken, UsedAssertion
-
+def run_purge(app: Flask) -> int:
     with app.app_context():
-        now = utcnow()
-        n = db.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now)).rowcount
-        n += db.session.execute(delete(UsedAssertion).where(UsedAssertion.expires_at < now)).rowcount
-        db.session.commit()
+        n = purge_expired(clock.now())
         db.session.remove()
-    return int(n)
+    return n
 
 
 def run_deliveries(app: Flask) -> None:
@@ -104,9 +100,16 @@ def start(app: Flask) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone=JAKARTA)
     common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
     scheduler.add_job(run_reports, CronTrigger(minute=5, timezone=JAKARTA), args=[app], id="reports", **common)
-    scheduler.add_job(run_reports, args=[app], id="reports-catchup", next_run_time=datetime.now(JAKARTA), **common)
+    scheduler.add_job(run_reports, args=[app], id="reports-catchup", next_run_time=clock_of(app).now(), **common)
     scheduler.add_job(run_deliveries, IntervalTrigger(seconds=30), args=[app], id="deliveries", **common)
-    scheduler.add_job(purge_expired, IntervalTrigger(hours=1), args=[app], id="purge", **common)
+    scheduler.add_job(run_purge, IntervalTrigger(hours=1), args=[app], id="purge", **common)
     scheduler.start()
-    app.extensions["tangkal.scheduler"] = scheduler
+    app.extensions[EXTENSION] = scheduler
+    log.info("report scheduler started in process %d", os.getpid())
     return scheduler
+
+
+def running(app: Flask) -> bool:
+    """Whether this process started the scheduler for ``app``."""
+    found = app.extensions.get(EXTENSION)
+    return isinstance(found, BackgroundScheduler) and found.running

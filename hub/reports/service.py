@@ -19,7 +19,8 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from hub.db import db, utcnow
+from hub import clock
+from hub.db import db
 from hub.reports import compute
 from hub.reports.models import Delivery, Report
 from hub.reports.periods import Period
@@ -46,7 +47,7 @@ CSV_COLUMNS = [
 
 
 def _store(p: Period) -> Report:
-    now = utcnow()
+    now = clock.now()
     report_id = str(uuid.uuid4())
     body = compute.body(report_id, p, int(current_app.config["SLA_HOURS"]), now)
     envelope = signer().sign("report", body)
@@ -96,7 +97,8 @@ def adhoc(p: Period) -> Report:
 
 
 def envelope(row: Report) -> dict[str, Any]:
-    return json.loads(row.envelope)
+    signed: dict[str, Any] = json.loads(row.envelope)
+    return signed
 
 
 def to_csv(row: Report) -> str:

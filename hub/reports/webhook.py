@@ -15,7 +15,8 @@ from datetime import timedelta
 import requests
 from sqlalchemy import or_, select, update
 
-from hub.db import db, utcnow
+from hub import clock
+from hub.db import db, rows_changed
 from hub.reports.models import Delivery, Report
 
 log = logging.getLogger(__name__)
@@ -31,23 +32,25 @@ def backoff(attempts: int, base: float = BASE_DELAY) -> timedelta:
 
 
 def _claim(delivery_id: int) -> bool:
-    now = utcnow()
-    won = db.session.execute(
-        update(Delivery)
-        .where(
-            Delivery.id == delivery_id,
-            Delivery.status == "pending",
-            or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now),
+    now = clock.now()
+    won = rows_changed(
+        db.session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id == delivery_id,
+                Delivery.status == "pending",
+                or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now),
+            )
+            .values(claimed_until=now + CLAIM)
         )
-        .values(claimed_until=now + CLAIM)
-    ).rowcount
+    )
     db.session.commit()
     return won == 1
 
 
 def deliver_due(base_delay: float = BASE_DELAY, limit: int = 20) -> int:
     """POST every due delivery once; returns how many were taken."""
-    now = utcnow()
+    now = clock.now()
     due = db.session.scalars(
         select(Delivery.id)
         .where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
@@ -77,12 +80,12 @@ def deliver_due(base_delay: float = BASE_DELAY, limit: int = 20) -> int:
         delivery.attempts += 1
         delivery.claimed_until = None
         if error is None:
-            delivery.status, delivery.delivered_at, delivery.last_error = "delivered", utcnow(), None
+            delivery.status, delivery.delivered_at, delivery.last_error = "delivered", clock.now(), None
             taken += 1
             log.info("report %s delivered to the ministry after %d attempt(s)", report.id, delivery.attempts)
         else:
             delivery.last_error = error
-            delivery.next_attempt_at = utcnow() + backoff(delivery.attempts, base_delay)
+            delivery.next_attempt_at = clock.now() + backoff(delivery.attempts, base_delay)
             log.warning("report %s delivery failed (%s); retry at %s", report.id, error, delivery.next_attempt_at)
         db.session.commit()
     return taken

@@ -9,17 +9,15 @@ reports at the moment the new record is accepted.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import BigInteger, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.db import UTCDateTime, db
-from hub.records.models import Assignment, Record
-
-if TYPE_CHECKING:
-    from hub.records.ingest import Candidate
-    from hub.records.routing import RoutingTable
+from hub.records.models import Assignment, Record, in_force_at
+from hub.records.numbers import NumberInfo
+from hub.records.routing import RoutingTable
 
 REREPORT = "rereported_after_block"
 
@@ -36,35 +34,29 @@ class Anomaly(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
-def rereports(blocks: list[Candidate], routing: RoutingTable, now: datetime) -> list[dict[str, Any]]:
-    """Anomaly rows for new blocks of numbers whose home operator acked an in-force block."""
-    home = {c.id: routing.operator_by_carrier.get(c.info.carrier or "") for c in blocks if c.info.domestic}
-    numbers = {c.info.e164 for c in blocks if home.get(c.id)}
+def rereports(blocks: list[tuple[str, NumberInfo]], routing: RoutingTable, now: datetime) -> list[dict[str, Any]]:
+    """Anomaly rows for new blocks (record id, number) whose home operator acked an in-force block."""
+    home = {rid: routing.home_operator(info) for rid, info in blocks}
+    numbers = {info.e164 for rid, info in blocks if home.get(rid)}
     if not numbers:
         return []
     rows = db.session.execute(
         select(Record.number, Record.id, Assignment.partner_id)
         .join(Assignment, Assignment.record_id == Record.id)
-        .where(
-            Record.number.in_(numbers),
-            Record.action == "block",
-            Record.lifted_by.is_(None),
-            Record.in_force_until > now,
-            Assignment.outcome == "blocked",
-        )
+        .where(Record.number.in_(numbers), in_force_at(now), Assignment.outcome == "blocked")
     ).all()
     acked: dict[tuple[str, str], str] = {(number, partner): rid for number, rid, partner in rows}
     out = []
-    for c in blocks:
-        operator = home.get(c.id)
-        earlier = acked.get((c.info.e164, operator)) if operator else None
+    for rid, info in blocks:
+        operator = home.get(rid)
+        earlier = acked.get((info.e164, operator)) if operator else None
         if earlier:
             out.append(
                 {
                     "kind": REREPORT,
-                    "number": c.info.e164,
+                    "number": info.e164,
                     "partner_id": operator,
-                    "record_id": c.id,
+                    "record_id": rid,
                     "related_record_id": earlier,
                 }
             )
