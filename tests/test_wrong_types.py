@@ -100,7 +100,9 @@ def test_every_record_member_of_the_wrong_type_is_rejected_alone(world: World):
     results = world.push(world.kominfo, *bad, good)
     slugs = _slugs(results)
     assert slugs[-1] == "accepted"
-    numbers = [i for i, (path, t) in enumerate(_variants(RECORD)) if path == ("number",) and t not in ("array", "object")]
+    numbers = [
+        i for i, (path, t) in enumerate(_variants(RECORD)) if path == ("number",) and t not in ("array", "object")
+    ]
     for i, slug in enumerate(slugs[:-1]):
         allowed = {"invalid-record", "invalid-number"} if i in numbers else {"invalid-record"}
         assert slug in allowed, (i, bad[i], results[i])
