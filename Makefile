@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test test-pg migrate venv bench demo clean
+.PHONY: run test test-pg lint migrate venv bench demo clean
 
 venv: $(STAMP)
 
@@ -21,6 +21,11 @@ migrate: $(STAMP)
 
 run: migrate
 	$(PY) -m flask --app wsgi run --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile -q
