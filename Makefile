@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test test-pg migrate venv bench demo clean
+.PHONY: run test test-pg lint migrate venv bench demo clean
 
 venv: $(STAMP)
 
@@ -23,6 +23,11 @@ migrate: $(STAMP)
 # gunicorn reads gunicorn.conf.py: HUB_URL from the bind address unless set, report scheduler per worker.
 run: migrate
 	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn wsgi:app
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile -q

@@ -34,8 +34,7 @@ from joserfc import jwt
 from joserfc.jwk import OKPKey
 
 from keys.keyfiles import private_key_to_pem
-from partners.errors import AuthError, ConfigError, HubProblem, RateLimited, ServerError, problem_class, slug_of
-from partners.retry import parse_retry_after
+from partners.errors import ConfigError, HubProblem, problem_from_response
 
 SECRET_BASIC = "client_secret_basic"
 PRIVATE_KEY_JWT = "private_key_jwt"
@@ -109,25 +108,8 @@ class Ed25519ClientAssertion(PrivateKeyJWT):  # type: ignore[misc]  # authlib is
 
 
 def token_problem(resp: requests.Response) -> HubProblem:
-    """The typed error for a token endpoint answer that carries no token."""
-    try:
-        body = resp.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        body = {}
-    status = resp.status_code
-    if "error" in body:
-        detail = str(body.get("error_description") or body["error"])
-        if status >= 500:
-            return ServerError(str(body["error"]), status, detail, body)
-        return AuthError(str(body["error"]), status, detail, body)
-    slug = slug_of(body) if "type" in body else ("rate-limited" if status == 429 else f"http-{status}")
-    detail = str(body.get("detail") or resp.reason or "no token in the answer")
-    cls = problem_class(slug, status)
-    if cls is RateLimited:
-        return RateLimited(slug, status, detail, body, retry_after=parse_retry_after(resp.headers.get("Retry-After")))
-    return cls(slug, status, detail, body)
+    """The typed error for a token endpoint answer that carries no token (RFC 6749 errors included)."""
+    return problem_from_response(resp, oauth=True)
 
 
 def _refuse_non_token(resp: requests.Response) -> requests.Response:

@@ -6,12 +6,18 @@ ask for a scope (403), fix its data (a rejected item), or raise the alarm (a
 receipt or proof from the hub does not verify). Every error here carries
 what decides that, and the hub's problem ``slug`` (PROTOCOL.md section 1)
 where the hub gave one. Nothing from ``requests`` or ``authlib`` escapes the
-SDK: the transport turns them into these.
+SDK: the transport turns them into these, and :func:`problem_from_response`
+is the one place that reads the hub's error answers.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from partners.retry import parse_retry_after
+
+if TYPE_CHECKING:
+    import requests
 
 PROBLEM_TYPE_PREFIX = "urn:tangkal:problem:"
 
@@ -142,6 +148,36 @@ def problem_class(slug: str, status: int) -> type[HubProblem]:
     if found is not None:
         return found
     return ServerError if status >= 500 else HubProblem
+
+
+def problem_from_response(resp: requests.Response, *, oauth: bool = False) -> HubProblem:
+    """The typed problem an error answer of the hub stands for.
+
+    An RFC 9457 problem object (``type`` ``urn:tangkal:problem:<slug>``) is
+    typed by its slug, else by its status. With ``oauth`` (the token
+    endpoint), an RFC 6749 section 5.2 body (``error``, ``error_description``)
+    is the client being refused: :class:`AuthError`, or :class:`ServerError`
+    for a 5xx. Anything else (a proxy's HTML, an empty body, foreign JSON) is
+    typed by its status, with the slug ``http-<status>`` to say the hub gave
+    none. A :class:`RateLimited` carries the ``Retry-After`` hint.
+    """
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        body = {}
+    status = resp.status_code
+    if oauth and "type" not in body and "error" in body:
+        slug = str(body["error"])
+        detail = str(body.get("error_description") or slug)
+        return (ServerError if status >= 500 else AuthError)(slug, status, detail, body)
+    slug = slug_of(body) if "type" in body else f"http-{status}"
+    detail = str(body.get("detail") or resp.reason or f"HTTP {status}")
+    cls = problem_class(slug, status)
+    if cls is RateLimited:
+        return RateLimited(slug, status, detail, body, retry_after=parse_retry_after(resp.headers.get("Retry-After")))
+    return cls(slug, status, detail, body)
 
 
 def item_rejected(error: Any) -> ItemRejected:

@@ -24,6 +24,26 @@ _SPLIT = re.compile(r"[;,|\s]+")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
+#: A record as one flat row, evidence members lifted to the top: the CSV
+#: columns ``push`` reads (:func:`record_from_fields`) and ``pull`` writes.
+RECORD_COLUMNS = (
+    "id",
+    "issuer",
+    "number",
+    "action",
+    "category",
+    "channels",
+    "reason",
+    "complaints",
+    "ref",
+    "digest",
+    "confidence",
+    "observed_at",
+    "issued_at",
+    "expires_at",
+    "supersedes",
+)
+
 
 class BadField(ValueError):
     """A value that cannot become the protocol member it is meant for."""

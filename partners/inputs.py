@@ -19,32 +19,13 @@ from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
 
 from partners.errors import InputError
-from partners.fields import BadField, RecordDefaults, ack_from_fields, record_from_fields
+from partners.fields import RECORD_COLUMNS, BadField, RecordDefaults, ack_from_fields, record_from_fields
 from partners.numbers import BadNumber, to_e164
 
 T = TypeVar("T")
 
 #: Other names complaint exports use for the number column.
 NUMBER_ALIASES = ("number", "msisdn", "nomor", "phone", "e164")
-RECORD_COLUMNS = frozenset(
-    {
-        "id",
-        "issuer",
-        "number",
-        "action",
-        "category",
-        "channels",
-        "reason",
-        "complaints",
-        "ref",
-        "digest",
-        "confidence",
-        "observed_at",
-        "issued_at",
-        "expires_at",
-        "supersedes",
-    }
-)
 ACK_COLUMNS = frozenset({"record_id", "outcome", "reason", "acted_at", "id"})
 
 
@@ -126,7 +107,7 @@ def read_records(
     path: str, fmt: str, issuer: str, defaults: RecordDefaults, warn: Callable[[str], None]
 ) -> Iterator[Row[dict[str, Any]]]:
     """Rows as unsigned record bodies, or (JSONL) already signed envelopes passed through as they are."""
-    rows = csv_rows(path, RECORD_COLUMNS, warn) if fmt == "csv" else jsonl_rows(path)
+    rows = csv_rows(path, frozenset(RECORD_COLUMNS), warn) if fmt == "csv" else jsonl_rows(path)
     for line, raw in rows:
         if not isinstance(raw, dict):
             yield Row(line, error="a record line must be a JSON object")

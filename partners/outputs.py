@@ -18,27 +18,10 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
-CSV_COLUMNS = (
-    "seq",
-    "id",
-    "issuer",
-    "number",
-    "action",
-    "category",
-    "channels",
-    "reason",
-    "complaints",
-    "ref",
-    "digest",
-    "confidence",
-    "observed_at",
-    "issued_at",
-    "expires_at",
-    "supersedes",
-    "received_at",
-    "log_index",
-    "assignment_status",
-)
+from partners.fields import RECORD_COLUMNS
+
+#: The record's own columns between the pull's sequence number and what the hub added.
+CSV_COLUMNS = ("seq", *RECORD_COLUMNS, "received_at", "log_index", "assignment_status")
 
 
 def csv_row(item: dict[str, Any]) -> list[Any]:

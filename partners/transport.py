@@ -27,10 +27,9 @@ from partners.errors import (
     HubUnreachable,
     RateLimited,
     ServerError,
-    problem_class,
-    slug_of,
+    problem_from_response,
 )
-from partners.retry import RetryPolicy, parse_retry_after
+from partners.retry import RetryPolicy
 
 log = logging.getLogger("partners")
 T = TypeVar("T")
@@ -40,22 +39,7 @@ USER_AGENT = "tangkal-partners/1"
 DEFAULT_TIMEOUT = (10.0, 120.0)
 _TRANSIENT_NETWORK = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
-
-def problem_from_response(resp: requests.Response) -> HubProblem:
-    """The typed problem an error answer of a resource endpoint stands for."""
-    try:
-        body = resp.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        body = {}
-    status = resp.status_code
-    slug = slug_of(body) if "type" in body else f"http-{status}"
-    detail = str(body.get("detail") or resp.reason or f"HTTP {status}")
-    cls = problem_class(slug, status)
-    if cls is RateLimited:
-        return RateLimited(slug, status, detail, body, retry_after=parse_retry_after(resp.headers.get("Retry-After")))
-    return cls(slug, status, detail, body)
+__all__ = ["DEFAULT_TIMEOUT", "USER_AGENT", "Transport", "problem_from_response"]
 
 
 class Transport:

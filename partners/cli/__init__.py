@@ -1,8 +1,10 @@
-"""``python -m partners``: the partner's command line (PROTOCOL.md section 9).
+"""``tangkal`` (or ``python -m partners``): the partner's command line (PROTOCOL.md section 9).
 
-Each command is a module of this package with ``add_parser`` and ``run``.
-``main`` turns every failure into one line on stderr and an exit code
-(see :mod:`partners.cli.common`); a traceback only with ``TANGKAL_DEBUG=1``.
+The wheel installs the ``tangkal`` script, which calls :func:`console_main`;
+``python -m partners`` calls :func:`main`. Each command is a module of this
+package with ``add_parser`` and ``run``. ``main`` turns every failure into one
+line on stderr and an exit code (see :mod:`partners.cli.common`); a traceback
+only with ``TANGKAL_DEBUG=1``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import argparse
 import os
 import sys
 import traceback
+from pathlib import Path
 
 from partners.cli import ack, attest, keygen, pull, push, token, verify
 from partners.cli.common import (
@@ -24,11 +27,13 @@ from partners.cli.common import (
 )
 
 COMMANDS = (keygen, token, push, pull, ack, attest, verify)
+MODULE_PROG = "python -m partners"
+SCRIPT_PROG = "tangkal"
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(prog: str = MODULE_PROG) -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
-        prog="python -m partners",
+        prog=prog,
         description="Tangkal partner CLI: keys, tokens, pushing, pulling, acking, attesting and verifying "
         "signed fraud-number records. Settings come from flags (after the command) or TANGKAL_HUB_URL, "
         "TANGKAL_CLIENT_ID, TANGKAL_CLIENT_SECRET (or TANGKAL_CREDENTIALS, a file), TANGKAL_PARTNER, "
@@ -43,8 +48,8 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = MODULE_PROG) -> int:
+    args = parser(prog).parse_args(argv)
     quiet = bool(getattr(args, "quiet", False))
     configure_logging(bool(getattr(args, "verbose", False)))
     out = Reporter(quiet)
@@ -62,6 +67,19 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         out.problem(f"error: {describe(exc)}")
         return exit_code(exc)
+
+
+def script_prog(argv0: str) -> str:
+    """The name the installed script was run by (``tangkal``), for usage lines and ``--help``."""
+    name = Path(argv0).name
+    if name.lower().endswith(".exe"):
+        name = name[: -len(".exe")]
+    return name or SCRIPT_PROG
+
+
+def console_main() -> None:
+    """The ``tangkal`` console script (pyproject.toml ``[project.scripts]``)."""
+    sys.exit(main(prog=script_prog(sys.argv[0] if sys.argv else "")))
 
 
 if __name__ == "__main__":

@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import argparse
 
-from partners.cli.common import EXIT_OK, EXIT_REJECTED, Reporter, count_rows, doc, make_client
-from partners.cli.push import add_input_arguments, journal_for
-from partners.errors import ConfigError
-from partners.inputs import detect_format, read_acks
-from partners.pushing import PushRun
+from partners.cli.common import Reporter, doc
+from partners.cli.push import add_input_arguments, check_batch_size, push_file
+from partners.inputs import read_acks
 
 
 def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
@@ -34,16 +32,5 @@ def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 
 def run(args: argparse.Namespace, out: Reporter) -> int:
-    if not 1 <= args.batch_size <= 1000:
-        raise ConfigError("--batch-size must be 1 to 1000")
-    client = make_client(args, need_key=True)
-    journal = journal_for(args)
-    fmt = detect_format(args.input, args.format)
-    rows = read_acks(args.input, fmt, client.partner, out.info)
-    push = PushRun(client, "ack", journal, out.problem, batch_size=args.batch_size)
-    with out.progress(count_rows(args.input, fmt), "row", "ack") as bar:
-        summary = push.run(rows, bar.update)
-    out.info(summary.line("acks"))
-    if journal.path is not None:
-        out.info(f"receipts: {journal.path}")
-    return EXIT_REJECTED if summary.rejected_total else EXIT_OK
+    check_batch_size(args)
+    return push_file(args, out, "ack", lambda fmt, partner: read_acks(args.input, fmt, partner, out.info))

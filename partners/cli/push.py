@@ -22,12 +22,14 @@ the rest go through. Exit 1 when any row was skipped or rejected.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from partners.cli.common import EXIT_OK, EXIT_REJECTED, Reporter, count_rows, doc, make_client
 from partners.errors import ConfigError
 from partners.fields import BadField, RecordDefaults, category, channels, integer, text, timestamp
-from partners.inputs import detect_format, read_records
+from partners.inputs import Row, detect_format, read_records
 from partners.journal import Journal
 from partners.pushing import PushRun
 
@@ -81,18 +83,33 @@ def defaults_from(args: argparse.Namespace) -> RecordDefaults:
         raise ConfigError(str(exc)) from None
 
 
-def run(args: argparse.Namespace, out: Reporter) -> int:
+def check_batch_size(args: argparse.Namespace) -> None:
     if not 1 <= args.batch_size <= 1000:
         raise ConfigError("--batch-size must be 1 to 1000")
-    defaults = defaults_from(args)
+
+
+#: ``(format, partner)`` -> the rows of ``args.input`` as unsigned bodies or signed envelopes.
+RowReader = Callable[[str, str], Iterator[Row[dict[str, Any]]]]
+
+
+def push_file(args: argparse.Namespace, out: Reporter, kind: str, read: RowReader) -> int:
+    """Sign and push ``args.input`` (``kind`` ``record`` or ``ack``) with a progress bar and a summary."""
     client = make_client(args, need_key=True)
     journal = journal_for(args)
     fmt = detect_format(args.input, args.format)
-    rows = read_records(args.input, fmt, client.partner, defaults, out.info)
-    push = PushRun(client, "record", journal, out.problem, batch_size=args.batch_size)
-    with out.progress(count_rows(args.input, fmt), "row", "push") as bar:
+    rows = read(fmt, client.partner)
+    push = PushRun(client, kind, journal, out.problem, batch_size=args.batch_size)
+    with out.progress(count_rows(args.input, fmt), "row", args.command) as bar:
         summary = push.run(rows, bar.update)
-    out.info(summary.line("records"))
+    out.info(summary.line(kind + "s"))
     if journal.path is not None:
         out.info(f"receipts: {journal.path}")
     return EXIT_REJECTED if summary.rejected_total else EXIT_OK
+
+
+def run(args: argparse.Namespace, out: Reporter) -> int:
+    check_batch_size(args)
+    defaults = defaults_from(args)
+    return push_file(
+        args, out, "record", lambda fmt, partner: read_records(args.input, fmt, partner, defaults, out.info)
+    )
