@@ -72,6 +72,7 @@ def bench_hub(database_url: str | None, **overrides: Any) -> Iterator[BenchHub]:
 
             from hub import create_app
             from hub.db import db
+            from hub.signing import ensure_key
 
             keys_dir = tmp / "hub-keys"
             keys_dir.mkdir(mode=0o700)
@@ -89,6 +90,7 @@ def bench_hub(database_url: str | None, **overrides: Any) -> Iterator[BenchHub]:
                 # Alembic's logging config prints a line per migration; keep the tables readable.
                 with contextlib.redirect_stderr(io.StringIO()):
                     upgrade()
+                ensure_key(app)
                 dialect = db.engine.dialect.name
                 version = ".".join(str(v) for v in (db.engine.dialect.server_version_info or ()))
                 try:

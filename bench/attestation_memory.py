@@ -48,16 +48,13 @@ from __future__ import annotations
 import argparse
 import contextvars
 import hashlib
-import json
 import os
-import secrets
 import sys
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -68,10 +65,8 @@ from hub.acks import attest  # noqa: E402  (sys.path set by _common)
 from hub.clock import now as utcnow  # noqa: E402
 from hub.db import db  # noqa: E402
 from hub.records.models import Assignment, Record  # noqa: E402
-from keys.jwk import public_jwk  # noqa: E402
-from keys.keyfiles import generate_private_key  # noqa: E402
 from keys.timefmt import format_ts  # noqa: E402
-from tests.support import PartnerCreds, attestation_body, basic_auth, bearer  # noqa: E402
+from tests.support import attestation_body, basic_auth, bearer, register_partner  # noqa: E402
 
 CHUNK = 20_000
 LOAD: list[float] = [0.0, 0.0, 0.0]
@@ -102,28 +97,6 @@ class SqlLog:
 # --- partners and blocks --------------------------------------------------------------
 
 
-def register(app: Any, tmp: Path, partner_id: str, kind: str) -> PartnerCreds:
-    """As tests/conftest.py's ``register`` fixture: the admin CLI, then a signing key."""
-    runner = app.test_cli_runner()
-    result = runner.invoke(
-        args=["partner", "add", partner_id, "--kind", kind, "--name", partner_id.title(), "--json"],
-        catch_exceptions=False,
-    )
-    if result.exit_code != 0:
-        raise RuntimeError(result.output)
-    out = json.loads(result.output)
-    key = generate_private_key()
-    kid = f"{partner_id}-2026-01"
-    path = tmp / f"{partner_id}-{secrets.token_hex(3)}.jwk"
-    path.write_text(json.dumps(public_jwk(key.public_key(), kid)))
-    res = runner.invoke(
-        args=["partner", "add-key", partner_id, "--kid", kid, "--public-key", str(path)], catch_exceptions=False
-    )
-    if res.exit_code != 0:
-        raise RuntimeError(res.output)
-    return PartnerCreds(partner_id, kind, out["client_id"], out["client_secret"], kid, key, [])
-
-
 class Blocks:
     """Writes a partner's blocks and the cases around them; knows the set the hub must expect."""
 
@@ -142,6 +115,7 @@ class Blocks:
         in_force_until: datetime | None,
         lifted_by: str | None = None,
         rid: str | None = None,
+        lifted_at: datetime | None = None,
     ) -> str:
         self.seq += 1
         rid = rid or str(uuid.UUID(int=self.seq, version=4))
@@ -162,6 +136,7 @@ class Blocks:
                 "in_force_until": in_force_until,
                 "supersedes": None,
                 "lifted_by": lifted_by,
+                "lifted_at": lifted_at,
                 "received_at": received,
             }
         )
@@ -198,7 +173,14 @@ class Blocks:
         """A block of ``number`` received ``days_ago`` before as_of, assigned to ``pid``; optionally lifted at ``lifted_at``."""
         received = self.as_of - timedelta(days=days_ago)
         unblock_id = str(uuid.uuid4()) if lifted_at else None
-        rid = self._record(number, "block", received, until or self.as_of + timedelta(days=180), lifted_by=unblock_id)
+        rid = self._record(
+            number,
+            "block",
+            received,
+            until or self.as_of + timedelta(days=180),
+            lifted_by=unblock_id,
+            lifted_at=lifted_at,
+        )
         self._assign(rid, pid, received, received + acted_after if outcome else None, outcome)
         if lifted_at is not None:
             self._record(number, "unblock", lifted_at, None, rid=unblock_id)
@@ -347,9 +329,9 @@ def main(argv: list[str] | None = None) -> int:
         app = hub.app
         sql = SqlLog()
         sql.attach(db.engine)
-        register(app, hub.tmp, "kominfo", "ministry")
+        register_partner(app, "kominfo", "ministry")
         creds = {
-            label: register(app, hub.tmp, pid, "operator")
+            label: register_partner(app, pid, "operator")
             for label, (pid, _) in zip(("small", "mid", "big"), PARTNERS)
             if label in sizes
         }

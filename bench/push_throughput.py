@@ -28,14 +28,12 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import secrets
 import sys
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import phonenumbers
@@ -48,9 +46,7 @@ import hub.ledger.log as ledger_log  # noqa: E402
 import hub.records.ingest as ingest  # noqa: E402
 import hub.records.routes as record_routes  # noqa: E402
 from hub.db import db  # noqa: E402
-from keys.jwk import public_jwk  # noqa: E402
-from keys.keyfiles import generate_private_key  # noqa: E402
-from tests.support import PartnerCreds, basic_auth, bearer, record_body  # noqa: E402
+from tests.support import PartnerCreds, basic_auth, bearer, record_body, register_partner  # noqa: E402
 
 # --- instrumentation (this process only) --------------------------------------------
 
@@ -174,28 +170,6 @@ def _wrap(owner: Any, name: str, phase: str) -> bool:
 # --- partners and records -----------------------------------------------------------
 
 
-def register(app: Any, tmp: Path, partner_id: str, kind: str, carriers: list[str] | None = None) -> PartnerCreds:
-    """As tests/conftest.py's ``register`` fixture: the admin CLI, then a signing key."""
-    runner = app.test_cli_runner()
-    args = ["partner", "add", partner_id, "--kind", kind, "--name", partner_id.title(), "--json"]
-    for c in carriers or []:
-        args += ["--carrier", c]
-    result = runner.invoke(args=args, catch_exceptions=False)
-    if result.exit_code != 0:
-        raise RuntimeError(result.output)
-    out = json.loads(result.output)
-    key = generate_private_key()
-    kid = f"{partner_id}-2026-01"
-    path = tmp / f"{partner_id}-{secrets.token_hex(3)}.jwk"
-    path.write_text(json.dumps(public_jwk(key.public_key(), kid)))
-    res = runner.invoke(
-        args=["partner", "add-key", partner_id, "--kid", kid, "--public-key", str(path)], catch_exceptions=False
-    )
-    if res.exit_code != 0:
-        raise RuntimeError(res.output)
-    return PartnerCreds(partner_id, kind, out["client_id"], out["client_secret"], kid, key, carriers or [])
-
-
 # Telkomsel and Indosat have an operator in this world, XL has none (OTT only).
 PREFIXES = ["+62812", "+62813", "+62815", "+62857", "+62817"]
 
@@ -285,11 +259,11 @@ def main(argv: list[str] | None = None) -> int:
     with bench_hub(args.database_url) as hub:
         app = hub.app
         instrument(db.engine)
-        kominfo = register(app, hub.tmp, "kominfo", "ministry")
-        register(app, hub.tmp, "telkomsel", "operator", ["Telkomsel"])
-        register(app, hub.tmp, "indosat", "operator", ["Indosat Ooredoo Hutchison"])
-        register(app, hub.tmp, "whatsapp", "ott")
-        register(app, hub.tmp, "telegram", "ott")
+        kominfo = register_partner(app, "kominfo", "ministry")
+        register_partner(app, "telkomsel", "operator", ["Telkomsel"])
+        register_partner(app, "indosat", "operator", ["Indosat Ooredoo Hutchison"])
+        register_partner(app, "whatsapp", "ott")
+        register_partner(app, "telegram", "ott")
         client = app.test_client()
         resp = client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=basic_auth(kominfo))
         if resp.status_code != 200:

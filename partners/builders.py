@@ -24,13 +24,6 @@ from partners.numbers import blocked_set_sha256
 #: Namespace of every id the SDK derives; fixed forever, or re-runs stop being duplicates.
 TANGKAL_NAMESPACE = uuid.UUID("6f1c5a2e-9d4b-5e07-8c3a-7b2d1e0f4a96")
 
-CATEGORIES = ("scam", "phishing", "impersonation", "account_takeover", "spam", "other")
-CHANNELS = ("voice", "sms", "messaging", "other")
-BLOCK_OUTCOMES = ("blocked", "rejected", "not_applicable")
-UNBLOCK_OUTCOMES = ("unblocked", "rejected", "not_applicable")
-OUTCOMES = ("blocked", "unblocked", "rejected", "not_applicable")
-NEEDS_REASON = ("rejected", "not_applicable")
-
 
 def now_ts() -> str:
     """Now in the protocol's form (UTC, Z, milliseconds)."""

@@ -15,14 +15,13 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from keys.timefmt import format_ts
+from keys.wire import CATEGORIES, CHANNELS, NEEDS_REASON, OUTCOMES, SHA256_RE, UUID_RE
 from partners import builders
 from partners.numbers import BadNumber, to_e164
 
 #: Western Indonesia Time, the ministry's clock; Indonesia has no daylight saving.
 WIB = timezone(timedelta(hours=7), "WIB")
 _SPLIT = re.compile(r"[;,|\s]+")
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 #: A record as one flat row, evidence members lifted to the top: the CSV
 #: columns ``push`` reads (:func:`record_from_fields`) and ``pull`` writes.
@@ -75,8 +74,8 @@ def number(value: Any) -> str:
 
 def category(value: Any) -> str:
     text = str(value).strip().lower().replace("-", "_").replace(" ", "_")
-    if text not in builders.CATEGORIES:
-        raise BadField(f"category {value!r} is not one of {', '.join(builders.CATEGORIES)}")
+    if text not in CATEGORIES:
+        raise BadField(f"category {value!r} is not one of {', '.join(CATEGORIES)}")
     return text
 
 
@@ -88,8 +87,8 @@ def channels(value: Any) -> list[str]:
         name = str(item).strip().lower()
         if not name:
             continue
-        if name not in builders.CHANNELS:
-            raise BadField(f"channel {item!r} is not one of {', '.join(builders.CHANNELS)}")
+        if name not in CHANNELS:
+            raise BadField(f"channel {item!r} is not one of {', '.join(CHANNELS)}")
         if name not in out:
             out.append(name)
     if not out:
@@ -133,14 +132,14 @@ def timestamp(value: Any, name: str) -> str:
 
 def uuid(value: Any, name: str) -> str:
     out = str(value).strip().lower()
-    if not _UUID.match(out):
+    if not UUID_RE.fullmatch(out):
         raise BadField(f"{name} {value!r} is not a UUID")
     return out
 
 
 def sha256(value: Any, name: str) -> str:
     out = str(value).strip().lower()
-    if not _SHA256.match(out):
+    if not SHA256_RE.fullmatch(out):
         raise BadField(f"{name} must be 64 hex characters")
     return out
 
@@ -200,10 +199,10 @@ def ack_from_fields(row: dict[str, Any], partner: str) -> dict[str, Any]:
     if blank(record_id):
         raise BadField("no record_id")
     outcome = str(row.get("outcome") or "").strip().lower()
-    if outcome not in builders.OUTCOMES:
-        raise BadField(f"outcome {row.get('outcome')!r} is not one of {', '.join(builders.OUTCOMES)}")
+    if outcome not in OUTCOMES:
+        raise BadField(f"outcome {row.get('outcome')!r} is not one of {', '.join(OUTCOMES)}")
     reason = None if blank(row.get("reason")) else text(row.get("reason"), "reason", 1000)
-    if outcome in builders.NEEDS_REASON and reason is None:
+    if outcome in NEEDS_REASON and reason is None:
         raise BadField(f"an outcome of {outcome} needs a reason")
     acted = row.get("acted_at")
     return builders.ack_body(
