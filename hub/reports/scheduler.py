@@ -69,14 +69,16 @@ def run_reports(app: Flask, now: datetime | None = None) -> list[str]:
     made: list[str] = []
     with app.app_context():
         with job_lock(REPORTS_LOCK) as got:
-            if not got:
-                return made
-            for p in due_periods(now or clock.now(), int(app.config.get("REPORT_CATCHUP_DAYS", 7))):
-                row, created = service.ensure(p)
-                if created:
-                    made.append(row.id)
-                    log.info("%s report %s made for %s", p.kind, row.id, p.start)
+            if got:
+                for p in due_periods(now or clock.now(), int(app.config.get("REPORT_CATCHUP_DAYS", 7))):
+                    row, created = service.ensure(p)
+                    if created:
+                        made.append(row.id)
+                        log.info("%s report %s made for %s", p.kind, row.id, p.start)
         db.session.remove()
+    log.info(
+        "report job done in process %d: %d made%s", os.getpid(), len(made), "" if got else " (lock held elsewhere)"
+    )
     return made
 
 
