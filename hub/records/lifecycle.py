@@ -1,0 +1,73 @@
+"""A number's lifecycle as its home operator reported it (PROTOCOL.md section 10): the facts records depend on.
+
+Operators report when a number is ``disconnected`` (its subscription ended)
+or ``reassigned`` (it now belongs to a new subscriber). A block raised
+against the old subscriber must not follow the number to the new one, so a
+record push asks here for the number's latest reassignment, and the number
+look-up shows it. The events themselves are pushed, judged and stored by
+``hub.numbers`` (which lifts the blocks a reassignment ends); this module
+holds only the stored facts and the indexed questions asked of them, so
+records can depend on them without depending on the events' ingest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Index, Integer, String, func, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hub.db import UTCDateTime, db
+
+REASSIGNED = "reassigned"
+DISCONNECTED = "disconnected"
+
+
+class NumberEvent(db.Model):  # type: ignore[name-defined,misc]
+    """An accepted number event; its signed form is the log entry at ``log_index``."""
+
+    __tablename__ = "number_events"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    operator: Mapped[str] = mapped_column(String(63))
+    number: Mapped[str] = mapped_column(String(20))
+    event: Mapped[str] = mapped_column(String(16))
+    effective_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: how many blocks the hub lifted because of this event (reassignments only)
+    blocks_lifted: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        # The number's latest reassignment, and the reassignment questions: an index search, never a scan.
+        Index("ix_number_events_number_event_effective", "number", "event", "effective_at"),
+        # The reports' counts per period, and the earliest effective_at (NUMBER_EVENTS_SINCE's default).
+        Index("ix_number_events_effective_at", "effective_at"),
+    )
+
+
+def latest_reassignments(numbers: Iterable[str]) -> dict[str, datetime]:
+    """Each number's latest ``reassigned`` effective_at, for the numbers that have one."""
+    wanted = sorted(set(numbers))
+    if not wanted:
+        return {}
+    rows = db.session.execute(
+        select(NumberEvent.number, func.max(NumberEvent.effective_at))
+        .where(NumberEvent.number.in_(wanted), NumberEvent.event == REASSIGNED)
+        .group_by(NumberEvent.number)
+    )
+    return {number: at for number, at in rows if at is not None}
+
+
+def latest_reassignment(number: str) -> datetime | None:
+    """The number's latest ``reassigned`` effective_at, or None (one index probe)."""
+    return latest_reassignments([number]).get(number)
+
+
+def earliest_effective_at() -> datetime | None:
+    """When the hub's record of lifecycle events begins, by default: the earliest effective_at accepted."""
+    at: datetime | None = db.session.scalar(select(func.min(NumberEvent.effective_at)))
+    return at
