@@ -11,11 +11,14 @@ exactly one thing to move and nothing can be left reading real time.
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from flask import Flask, current_app
 
 EXTENSION = "tangkal.clock"
+#: Asia/Jakarta (WIB, UTC+07:00, no daylight saving since 1964): the ministry's days and months.
+#: A fixed offset, not a tz database entry: a hub started from nothing but Python may have no tzdata.
+JAKARTA = timezone(timedelta(hours=7), "WIB")
 
 
 def truncate_ms(moment: datetime) -> datetime:

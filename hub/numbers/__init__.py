@@ -1,0 +1,1 @@
+"""Number lifecycle events and reassignment questions (PROTOCOL.md section 10)."""
