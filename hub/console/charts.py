@@ -40,6 +40,7 @@ def _config(chart: pygal.Graph, title: str) -> None:
     chart.config.legend_at_bottom = True
     chart.config.show_minor_x_labels = True
     chart.config.truncate_legend = -1
+    chart.config.truncate_label = -1
 
 
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S)
