@@ -172,7 +172,12 @@ def fill(n_records: int, days: int, creds: dict[str, Any], dialect: str, rng: ra
         nsha = hashlib.sha256(number.encode()).hexdigest()
         rts = bulk.ts(received)
         recs.append(
-            (rid, idx + 1, idx, hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest())
+            (
+                rid,
+                idx + 1,
+                idx,
+                hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest(),
+            )
             + ("kominfo", number, nsha[:5], nsha)
             + ("block", "scam", rts, bulk.ts(received + timedelta(days=365)), rts)
         )
@@ -208,6 +213,7 @@ def fill(n_records: int, days: int, creds: dict[str, Any], dialect: str, rng: ra
 
 def through_services(creds: dict[str, Any]) -> list[str]:
     """A few numbers with the whole story, through the hub's own functions: records, acks, an anomaly."""
+
     def caller(c: Any) -> Caller:
         return Caller(c.id, c.kind, c.client_id, SCOPES_BY_KIND[c.kind], "bench", 0)
 

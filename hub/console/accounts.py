@@ -161,9 +161,7 @@ def _fail(user: StaffUser, address: str | None, what: str) -> Refused:
     ).scalar_one()
     if count >= _setting("CONSOLE_LOCKOUT_FAILURES"):
         until = now + timedelta(minutes=_setting("CONSOLE_LOCKOUT_MINUTES"))
-        db.session.execute(
-            update(StaffUser).where(StaffUser.id == user.id).values(failed_count=0, locked_until=until)
-        )
+        db.session.execute(update(StaffUser).where(StaffUser.id == user.id).values(failed_count=0, locked_until=until))
         db.session.commit()
         record(m.LOCKOUT, user.email, user.id, address, f"{what}; {count} failures in a row")
         return Refused(locked_until=until)

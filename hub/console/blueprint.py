@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 from flask_wtf.csrf import CSRFError
@@ -38,14 +39,21 @@ def client_address() -> str | None:
     return (request.remote_addr or "")[:64] or None
 
 
-@login_manager.user_loader
 def _load(token: str) -> m.StaffUser | None:
     return accounts.session_user(token)
 
 
-@login_manager.unauthorized_handler
-def _unauthorized() -> Response:
+def _unauthorized() -> ResponseReturnValue:
     return redirect(url_for("console.login", next=request.full_path if request.method == "GET" else None))
+
+
+login_manager.user_loader(_load)
+login_manager.unauthorized_handler(_unauthorized)
+
+
+def staff_required(view: F) -> F:
+    """Signed in (Flask-Login's login_required, typed)."""
+    return cast(F, login_required(view))
 
 
 def end_session(kind: str) -> None:
@@ -60,7 +68,7 @@ def end_session(kind: str) -> None:
 
 
 @bp.before_request
-def _guard() -> Response | None:
+def _guard() -> ResponseReturnValue | None:
     if request.method == "POST":
         csrf.protect()
     if request.endpoint == "console.static" or not current_user.is_authenticated:
@@ -69,7 +77,12 @@ def _guard() -> Response | None:
     idle = int(current_app.config["CONSOLE_IDLE_MINUTES"]) * 60
     longest = int(current_app.config["CONSOLE_SESSION_HOURS"]) * 3600
     seen, since = session.get("seen"), session.get("since")
-    if not isinstance(seen, (int, float)) or not isinstance(since, (int, float)) or now - seen > idle or now - since > longest:
+    if (
+        not isinstance(seen, (int, float))
+        or not isinstance(since, (int, float))
+        or now - seen > idle
+        or now - since > longest
+    ):
         end_session(m.EXPIRED)
         flash(_("Your session ended after a time without use. Please sign in again."), "info")
         return redirect(url_for("console.login"))
@@ -93,13 +106,12 @@ def admin_required(view: F) -> F:
     """Signed in, and an admin: an analyst is answered 403."""
 
     @functools.wraps(view)
-    @login_required
     def inner(*args: Any, **kwargs: Any) -> Any:
         if not current_user.is_admin:
             return error_page(403, _("This page is for administrators."))
         return view(*args, **kwargs)
 
-    return inner  # type: ignore[return-value]
+    return staff_required(cast(F, inner))
 
 
 def error_page(status: int, message: str) -> tuple[str, int]:
@@ -108,7 +120,9 @@ def error_page(status: int, message: str) -> tuple[str, int]:
 
 @bp.errorhandler(CSRFError)
 def _csrf(exc: CSRFError) -> tuple[str, int]:
-    return error_page(400, _("The form was missing its security token or it has expired. Go back, reload and try again."))
+    return error_page(
+        400, _("The form was missing its security token or it has expired. Go back, reload and try again.")
+    )
 
 
 @bp.errorhandler(HTTPException)

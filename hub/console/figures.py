@@ -73,9 +73,7 @@ def verify_report(envelope: dict[str, Any]) -> bool:
 
 def recent_reports(limit: int = 60) -> list[Report]:
     return list(
-        db.session.scalars(
-            select(Report).order_by(Report.period_start.desc(), Report.generated_at.desc()).limit(limit)
-        )
+        db.session.scalars(select(Report).order_by(Report.period_start.desc(), Report.generated_at.desc()).limit(limit))
     )
 
 

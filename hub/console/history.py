@@ -78,7 +78,6 @@ class Context:
         self.truncated |= len(rows) > LIMIT
         return [(r, data) for r, data in rows[:LIMIT]]
 
-
     def verdict(self, partner: str, kind: str, data: str) -> Verdict:
         envelope = json.loads(data)
         kid = str(envelope.get("signature", {}).get("kid", ""))
@@ -125,7 +124,10 @@ def record_events(ctx: Context) -> list[Event]:
 def assignment_events(ctx: Context) -> list[Event]:
     out = []
     for a in db.session.scalars(
-        select(Assignment).join(Record, Record.id == Assignment.record_id).where(Record.number == ctx.number).limit(LIMIT)
+        select(Assignment)
+        .join(Record, Record.id == Assignment.record_id)
+        .where(Record.number == ctx.number)
+        .limit(LIMIT)
     ):
         out.append(Event(a.assigned_at, "assigned", a.partner_id, a.record_id, {"status": a.status}))
         if a.delivered_at is not None:

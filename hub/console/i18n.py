@@ -29,15 +29,15 @@ def wib(moment: datetime | None, with_seconds: bool = False) -> str:
     """A moment as Jakarta wall-clock time, e.g. ``2026-11-27 09:15 WIB``."""
     if moment is None:
         return "—"
-    return format_datetime(moment, "yyyy-MM-dd HH:mm:ss" if with_seconds else "yyyy-MM-dd HH:mm") + " WIB"
+    return str(format_datetime(moment, "yyyy-MM-dd HH:mm:ss" if with_seconds else "yyyy-MM-dd HH:mm")) + " WIB"
 
 
 def day_label(day: date) -> str:
-    return format_date(day, "d MMM")
+    return str(format_date(day, "d MMM"))
 
 
 def long_day(day: date) -> str:
-    return format_date(day, "EEEE, d MMMM yyyy")
+    return str(format_date(day, "EEEE, d MMMM yyyy"))
 
 
 def num(value: int | float | None) -> str:

@@ -11,15 +11,14 @@ from typing import Any
 
 from flask import Response, abort, current_app, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
 from sqlalchemy import select
 
 from hub import clock
 from hub.auth.models import Partner
 from hub.console import accounts, charts, figures, history
-from hub.console.blueprint import admin_required, bp
-from hub.console.i18n import day_label
 from hub.console import models as m
+from hub.console.blueprint import admin_required, bp, staff_required
+from hub.console.i18n import day_label
 from hub.console.models import StaffEvent
 from hub.db import db
 from hub.problems import Problem
@@ -44,7 +43,7 @@ def _partner_ids() -> list[str]:
 
 
 @bp.get("/")
-@login_required
+@staff_required
 def overview() -> str:
     data = figures.overview(clock.now(), _sla())
     labels = [day_label(d["day"]) for d in data["days"]]
@@ -55,7 +54,10 @@ def overview() -> str:
     flows = charts.daily_bars(
         _("Records in and blocks acted, per day (WIB)"),
         labels,
-        [(_("Records in"), series(lambda t: t["issued"])), (_("Blocks acted"), series(lambda t: t["acted"]["blocked"]))],
+        [
+            (_("Records in"), series(lambda t: t["issued"])),
+            (_("Blocks acted"), series(lambda t: t["acted"]["blocked"])),
+        ],
         every=5,
     )
     backlog = charts.daily_lines(
@@ -68,7 +70,7 @@ def overview() -> str:
 
 
 @bp.get("/league")
-@login_required
+@staff_required
 def league() -> Any:
     recent = [r for r in figures.recent_reports() if r.kind != "adhoc"]
     chosen_id = request.args.get("report")
@@ -106,7 +108,7 @@ def _cursor(text: str | None) -> tuple[Any, str, str] | None:
 
 
 @bp.get("/overdue")
-@login_required
+@staff_required
 def overdue() -> str:
     partner, late = _overdue_filters()
     now, sla = clock.now(), _sla()
@@ -139,7 +141,7 @@ OVERDUE_CSV = ["record_id", "partner", "number", "action", "assigned_at", "due_a
 
 
 @bp.get("/overdue.csv")
-@login_required
+@staff_required
 def overdue_csv() -> Response:
     """Every overdue item the filters select, streamed in keyset pages (never all in memory)."""
     partner, late = _overdue_filters()
@@ -183,7 +185,7 @@ def overdue_csv() -> Response:
 
 
 @bp.get("/numbers")
-@login_required
+@staff_required
 def number() -> str:
     raw = (request.args.get("q") or "").strip()
     if not raw:
@@ -207,7 +209,7 @@ def number() -> str:
 
 
 @bp.get("/reports")
-@login_required
+@staff_required
 def reports() -> str:
     kind = request.args.get("kind") or None
     stmt = select(Report).order_by(Report.period_start.desc(), Report.generated_at.desc(), Report.id.desc())
@@ -240,7 +242,7 @@ def _report(report_id: str) -> Report:
 
 
 @bp.get("/reports/<report_id>")
-@login_required
+@staff_required
 def report(report_id: str) -> str:
     row = _report(report_id)
     envelope = service.envelope(row)
@@ -262,21 +264,21 @@ def _download(row: Report, text: str, mimetype: str, ext: str) -> Response:
 
 
 @bp.get("/reports/<report_id>.json")
-@login_required
+@staff_required
 def report_json(report_id: str) -> Response:
     row = _report(report_id)
     return _download(row, json.dumps(service.envelope(row), ensure_ascii=False, indent=2), "application/json", "json")
 
 
 @bp.get("/reports/<report_id>.csv")
-@login_required
+@staff_required
 def report_csv(report_id: str) -> Response:
     row = _report(report_id)
     return _download(row, service.to_csv(row), "text/csv", "csv")
 
 
 @bp.get("/partners")
-@login_required
+@staff_required
 def partners() -> str:
     return render_template("console/partners.html", data=figures.partners(clock.now(), _sla()))
 
@@ -309,4 +311,3 @@ def staff() -> str:
         now=clock.now(),
         event_names=names,
     )
-

@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import segno
-from flask import Response, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from markupsafe import Markup
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from hub import clock
 from hub.console import accounts
@@ -68,7 +69,7 @@ def _start_session(user: m.StaffUser) -> None:
     session.permanent = True
 
 
-def _after_login() -> Response:
+def _after_login() -> WerkzeugResponse:
     return redirect(safe_next(session.pop("next", None)) or url_for("console.overview"))
 
 
@@ -136,14 +137,14 @@ def enrol() -> Any:
 
 
 @bp.post("/logout")
-def logout() -> Response:
+def logout() -> WerkzeugResponse:
     end_session(m.LOGOUT)
     flash(_("You have signed out."), "info")
     return redirect(url_for("console.login"))
 
 
 @bp.post("/language")
-def language() -> Response:
+def language() -> WerkzeugResponse:
     chosen = request.form.get("lang", "")
     if chosen in LANGUAGES:
         session["lang"] = chosen

@@ -314,7 +314,9 @@ def open_now(now: datetime, sla_hours: int) -> dict[str, dict[str, int]]:
     return {pid: {"pending": int(n), "overdue": int(late or 0)} for pid, n, late in rows}
 
 
-def count_overdue_now(now: datetime, sla_hours: int, partner: str | None = None, late_by: timedelta | None = None) -> int:
+def count_overdue_now(
+    now: datetime, sla_hours: int, partner: str | None = None, late_by: timedelta | None = None
+) -> int:
     """How many assignments are overdue at ``now`` (by ``late_by`` or more past their due time)."""
     due_before = now - timedelta(hours=sla_hours) - (late_by or timedelta(0))
     found = db.session.scalar(
