@@ -54,10 +54,13 @@ def _render(chart: pygal.Graph) -> Markup:
     return Markup(_SCRIPT.sub("", chart.render(is_unicode=True)))
 
 
-def daily_bars(
-    title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[int | None]]], every: int = 1
+def _daily(
+    chart: pygal.Graph,
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[int | None]]],
+    every: int,
 ) -> Markup:
-    chart = pygal.Bar(width=900, height=320, x_label_rotation=0, margin=12, spacing=6)
     _config(chart, title)
     chart.config.x_labels = list(labels)
     chart.config.x_labels_major_every = every
@@ -65,19 +68,19 @@ def daily_bars(
     for name, values in series:
         chart.add(name, list(values))
     return _render(chart)
+
+
+def daily_bars(
+    title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[int | None]]], every: int = 1
+) -> Markup:
+    return _daily(pygal.Bar(width=900, height=320, margin=12, spacing=6), title, labels, series, every)
 
 
 def daily_lines(
     title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[int | None]]], every: int = 1
 ) -> Markup:
-    chart = pygal.Line(width=900, height=320, margin=12, allow_interruptions=True, dots_size=2.5)
-    _config(chart, title)
-    chart.config.x_labels = list(labels)
-    chart.config.x_labels_major_every = every
-    chart.config.show_minor_x_labels = False
-    for name, values in series:
-        chart.add(name, list(values))
-    return _render(chart)
+    line = pygal.Line(width=900, height=320, margin=12, allow_interruptions=True, dots_size=2.5)
+    return _daily(line, title, labels, series, every)
 
 
 def share_bars(title: str, rows: Sequence[tuple[str, float | None]], target: float | None = None) -> Markup:

@@ -7,7 +7,10 @@ land in shell history and ``ps``.
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 from flask.cli import AppGroup
@@ -16,7 +19,22 @@ from hub.console import accounts
 from hub.console.models import ROLES
 from keys.timefmt import format_ts
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 user_cli = AppGroup("user", help="Staff accounts of the ministry's console (/console).")
+
+
+def _refusals(fn: F) -> F:
+    """A refused request (AccountError) is one line on stderr and exit 1, never a traceback."""
+
+    @functools.wraps(fn)
+    def inner(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except accounts.AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return inner  # type: ignore[return-value]
 
 
 def _password(from_stdin: bool) -> str:
@@ -30,34 +48,28 @@ def _password(from_stdin: bool) -> str:
 @click.argument("email")
 @click.option("--role", type=click.Choice(ROLES), required=True, help="admin also reads the sign-in log and staff.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@_refusals
 def user_add(email: str, role: str, password_stdin: bool) -> None:
     """Create a staff account; TOTP is enrolled at its first sign-in."""
-    try:
-        user = accounts.add_user(email, role, _password(password_stdin))
-    except accounts.AccountError as exc:
-        raise click.ClickException(str(exc)) from None
+    user = accounts.add_user(email, role, _password(password_stdin))
     click.echo(f"staff account {user.email} ({user.role}) created; enrol TOTP at the first sign-in at /console/login")
 
 
 @user_cli.command("disable")
 @click.argument("email")
+@_refusals
 def user_disable(email: str) -> None:
     """Disable an account: its sessions end at once and it cannot sign in."""
-    try:
-        user = accounts.set_disabled(email, True)
-    except accounts.AccountError as exc:
-        raise click.ClickException(str(exc)) from None
+    user = accounts.set_disabled(email, True)
     click.echo(f"staff account {user.email} disabled; its sessions have ended")
 
 
 @user_cli.command("enable")
 @click.argument("email")
+@_refusals
 def user_enable(email: str) -> None:
     """Enable a disabled account again."""
-    try:
-        user = accounts.set_disabled(email, False)
-    except accounts.AccountError as exc:
-        raise click.ClickException(str(exc)) from None
+    user = accounts.set_disabled(email, False)
     click.echo(f"staff account {user.email} enabled")
 
 
@@ -65,12 +77,10 @@ def user_enable(email: str) -> None:
 @click.argument("email")
 @click.option("--reset-totp", is_flag=True, help="Also forget the authenticator and recovery codes: enrol again.")
 @click.option("--password-stdin", is_flag=True, help="Read the new password from the first line of standard input.")
+@_refusals
 def user_reset_password(email: str, reset_totp: bool, password_stdin: bool) -> None:
     """Set a new password, end the account's sessions and lift a lockout."""
-    try:
-        user = accounts.reset_password(email, _password(password_stdin), reset_totp=reset_totp)
-    except accounts.AccountError as exc:
-        raise click.ClickException(str(exc)) from None
+    user = accounts.reset_password(email, _password(password_stdin), reset_totp=reset_totp)
     extra = "; TOTP will be enrolled again at the next sign-in" if reset_totp else ""
     click.echo(f"password of {user.email} reset; its sessions have ended{extra}")
 

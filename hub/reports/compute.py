@@ -169,14 +169,9 @@ def partner_rows(p: Period, sla_hours: int) -> list[dict[str, Any]]:
     return rows
 
 
-def overdue_items(p: Period, sla_hours: int) -> dict[str, Any]:
-    sla = timedelta(hours=sla_hours)
-    where = and_(
-        Assignment.assigned_at < p.end - sla,
-        or_(Assignment.acted_at.is_(None), Assignment.acted_at >= p.end),
-    )
-    count = db.session.scalar(select(func.count()).select_from(Assignment).where(where)) or 0
-    rows = db.session.execute(
+def _overdue_listing(where: ColumnElement[bool], limit: int) -> Any:
+    """Overdue items oldest first, with their number and action (the report's listing and the console's)."""
+    return (
         select(
             Assignment.record_id,
             Assignment.partner_id,
@@ -188,8 +183,18 @@ def overdue_items(p: Period, sla_hours: int) -> dict[str, Any]:
         .join(Record, Record.id == Assignment.record_id)
         .where(where)
         .order_by(Assignment.assigned_at, Assignment.record_id, Assignment.partner_id)
-        .limit(OVERDUE_LISTED)
+        .limit(limit)
     )
+
+
+def overdue_items(p: Period, sla_hours: int) -> dict[str, Any]:
+    sla = timedelta(hours=sla_hours)
+    where = and_(
+        Assignment.assigned_at < p.end - sla,
+        or_(Assignment.acted_at.is_(None), Assignment.acted_at >= p.end),
+    )
+    count = db.session.scalar(select(func.count()).select_from(Assignment).where(where)) or 0
+    rows = db.session.execute(_overdue_listing(where, OVERDUE_LISTED))
     items = [
         {
             "record_id": rid,
@@ -350,23 +355,7 @@ def overdue_now(
                 ),
             ),
         )
-    rows = db.session.execute(
-        _open_index(
-            select(
-                Assignment.record_id,
-                Assignment.partner_id,
-                Assignment.assigned_at,
-                Assignment.status,
-                Record.number,
-                Record.action,
-            )
-            .join(Record, Record.id == Assignment.record_id)
-            .where(where)
-            .order_by(Assignment.assigned_at, Assignment.record_id, Assignment.partner_id)
-            .limit(limit),
-            bool(partner),
-        )
-    )
+    rows = db.session.execute(_open_index(_overdue_listing(where, limit), bool(partner)))
     return [
         {
             "record_id": rid,
