@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test test-pg lint migrate venv bench demo clean
+.PHONY: run test test-pg lint migrate venv bench demo clean translations
 
 venv: $(STAMP)
 
@@ -40,6 +40,12 @@ demo: migrate
 
 bench: $(STAMP)
 	$(PY) bench/run_all.py
+
+# The console's catalogues: extract its messages, merge them into id and en, compile the .mo files (committed).
+translations: $(STAMP)
+	cd hub/console && ../../$(VENV)/bin/pybabel extract -F babel.cfg -k _l --no-location --sort-output -o translations/messages.pot .
+	cd hub/console && ../../$(VENV)/bin/pybabel update -i translations/messages.pot -d translations --no-location --width 120
+	cd hub/console && ../../$(VENV)/bin/pybabel compile -d translations
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

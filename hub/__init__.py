@@ -30,6 +30,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from hub.auth import routes as auth_routes
     from hub.auth.server import init_oauth
     from hub.cli import register_cli
+    from hub.console import init_console
     from hub.db import db, migrate
     from hub.ledger import routes as ledger_routes
     from hub.ledger.log import init_log
@@ -77,4 +78,5 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(bp)
     init_metrics(app, limiter)
     register_cli(app)
+    init_console(app)
     return app

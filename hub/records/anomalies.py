@@ -27,7 +27,7 @@ class Anomaly(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(40))
-    number: Mapped[str] = mapped_column(String(20))
+    number: Mapped[str] = mapped_column(String(20), index=True)  # a number's history in the console
     partner_id: Mapped[str] = mapped_column(String(63), index=True)
     record_id: Mapped[str] = mapped_column(String(36))
     related_record_id: Mapped[str | None] = mapped_column(String(36), nullable=True)

@@ -62,6 +62,15 @@ class Assignment(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (Index("ix_assignments_partner_seq", "partner_id", "seq"),)
 
 
+#: Only the assignments still open (never acted), so "pending and overdue now" reads what is open,
+#: not every assignment ever made: by partner, and by age (hub.reports.compute.open_now, overdue_now).
+for _name, _columns in (
+    ("ix_assignments_open_partner", (Assignment.partner_id, Assignment.assigned_at)),
+    ("ix_assignments_open_since", (Assignment.assigned_at, Assignment.partner_id)),
+):
+    Index(_name, *_columns, sqlite_where=Assignment.acted_at.is_(None), postgresql_where=Assignment.acted_at.is_(None))
+
+
 def in_force_at(moment: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     """PROTOCOL.md's "a block in force at t", as the one SQL condition every reader uses.
 

@@ -169,14 +169,9 @@ def partner_rows(p: Period, sla_hours: int) -> list[dict[str, Any]]:
     return rows
 
 
-def overdue_items(p: Period, sla_hours: int) -> dict[str, Any]:
-    sla = timedelta(hours=sla_hours)
-    where = and_(
-        Assignment.assigned_at < p.end - sla,
-        or_(Assignment.acted_at.is_(None), Assignment.acted_at >= p.end),
-    )
-    count = db.session.scalar(select(func.count()).select_from(Assignment).where(where)) or 0
-    rows = db.session.execute(
+def _overdue_listing(where: ColumnElement[bool], limit: int) -> Any:
+    """Overdue items oldest first, with their number and action (the report's listing and the console's)."""
+    return (
         select(
             Assignment.record_id,
             Assignment.partner_id,
@@ -188,8 +183,18 @@ def overdue_items(p: Period, sla_hours: int) -> dict[str, Any]:
         .join(Record, Record.id == Assignment.record_id)
         .where(where)
         .order_by(Assignment.assigned_at, Assignment.record_id, Assignment.partner_id)
-        .limit(OVERDUE_LISTED)
+        .limit(limit)
     )
+
+
+def overdue_items(p: Period, sla_hours: int) -> dict[str, Any]:
+    sla = timedelta(hours=sla_hours)
+    where = and_(
+        Assignment.assigned_at < p.end - sla,
+        or_(Assignment.acted_at.is_(None), Assignment.acted_at >= p.end),
+    )
+    count = db.session.scalar(select(func.count()).select_from(Assignment).where(where)) or 0
+    rows = db.session.execute(_overdue_listing(where, OVERDUE_LISTED))
     items = [
         {
             "record_id": rid,
@@ -273,3 +278,104 @@ def body(report_id: str, p: Period, sla_hours: int, generated_at: datetime) -> d
         "overdue": over,
         "anomalies": found,
     }
+
+
+# -- Now, for the ministry's console --------------------------------------------------
+# What is open at a moment that is now: partner_rows' pending and overdue, and
+# overdue_items' listing, for a period ending now. Nothing can be acted after
+# now, so "open at the end" is ``acted_at IS NULL``, which the partial indexes
+# on open assignments answer by reading only what is still open.
+
+
+def _open_at(before: datetime, partner: str | None) -> ColumnElement[bool]:
+    """Not acted, and assigned before ``before`` (the open-assignment indexes' condition)."""
+    where = and_(Assignment.acted_at.is_(None), Assignment.assigned_at < before)
+    return and_(where, Assignment.partner_id == partner) if partner else where
+
+
+def _open_index(stmt: Any, by_partner: bool) -> Any:
+    """Read the partial index of open assignments (by partner, or by age).
+
+    SQLite's planner otherwise takes ``ix_assignments_acted_at`` for ``acted_at IS NULL`` and reads each
+    open row from the table (bench/console_pages.py: 5 to 300 times slower); PostgreSQL picks the
+    smaller partial index by itself.
+    """
+    name = "ix_assignments_open_partner" if by_partner else "ix_assignments_open_since"
+    return stmt.with_hint(Assignment, f"INDEXED BY {name}", dialect_name="sqlite")
+
+
+def open_now(now: datetime, sla_hours: int) -> dict[str, dict[str, int]]:
+    """Per partner: assignments pending at ``now`` and how many of them are overdue."""
+    due_before = now - timedelta(hours=sla_hours)
+    overdue = func.sum(case((Assignment.assigned_at < due_before, 1), else_=0))
+    rows = db.session.execute(
+        _open_index(
+            select(Assignment.partner_id, func.count(), overdue)
+            .where(_open_at(now, None))
+            .group_by(Assignment.partner_id),
+            by_partner=True,
+        )
+    )
+    return {pid: {"pending": int(n), "overdue": int(late or 0)} for pid, n, late in rows}
+
+
+def count_overdue_now(
+    now: datetime, sla_hours: int, partner: str | None = None, late_by: timedelta | None = None
+) -> int:
+    """How many assignments are overdue at ``now`` (by ``late_by`` or more past their due time)."""
+    due_before = now - timedelta(hours=sla_hours) - (late_by or timedelta(0))
+    found = db.session.scalar(
+        _open_index(select(func.count()).select_from(Assignment).where(_open_at(due_before, partner)), bool(partner))
+    )
+    return int(found or 0)
+
+
+def overdue_now(
+    now: datetime,
+    sla_hours: int,
+    *,
+    partner: str | None = None,
+    late_by: timedelta | None = None,
+    after: tuple[datetime, str, str] | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Overdue items at ``now``, oldest first, as the report lists them; ``after`` is the last item's
+    (assigned_at, record_id, partner) of the previous page."""
+    sla = timedelta(hours=sla_hours)
+    where = _open_at(now - sla - (late_by or timedelta(0)), partner)
+    if after is not None:
+        at, rid, pid = after
+        where = and_(
+            where,
+            or_(
+                Assignment.assigned_at > at,
+                and_(
+                    Assignment.assigned_at == at,
+                    or_(Assignment.record_id > rid, and_(Assignment.record_id == rid, Assignment.partner_id > pid)),
+                ),
+            ),
+        )
+    rows = db.session.execute(_open_index(_overdue_listing(where, limit), bool(partner)))
+    return [
+        {
+            "record_id": rid,
+            "partner": pid,
+            "number": number,
+            "action": action,
+            "assigned_at": assigned_at,
+            "due_at": assigned_at + sla,
+            "status": status,
+        }
+        for rid, pid, assigned_at, status, number, action in rows
+    ]
+
+
+def flow(p: Period) -> dict[str, Any]:
+    """Records received and acts recorded in ``p``, in total (partner_rows' issued and acted, summed)."""
+    received = db.session.scalar(select(func.count()).select_from(Record).where(_in(Record.received_at, p)))
+    acted = {o: 0 for o in OUTCOMES}
+    for outcome, n in db.session.execute(
+        select(Assignment.outcome, func.count()).where(_in(Assignment.acted_at, p)).group_by(Assignment.outcome)
+    ):
+        acted[str(outcome)] = int(n)
+    return {"issued": int(received or 0), "acted": acted}

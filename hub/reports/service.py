@@ -13,10 +13,12 @@ import csv
 import io
 import json
 import uuid
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import cast, func, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 
 from hub import clock
@@ -113,3 +115,21 @@ def to_csv(row: Report) -> str:
         flat["attestation_match"] = "" if not att else str(att["match"]).lower()
         writer.writerow(["" if flat.get(c) is None else flat[c] for c in CSV_COLUMNS])
     return out.getvalue()
+
+
+def daily_totals(since: datetime, until: datetime) -> dict[datetime, dict[str, Any]]:
+    """The ``totals`` of the stored daily reports whose periods start in ``[since, until)``, by period start.
+
+    The member is taken out of the signed JSON by the database (``json_extract`` on SQLite, ``jsonb`` on
+    PostgreSQL), so a month of reports costs a month of small rows, not a month of whole reports parsed here.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        member = func.jsonb_extract_path_text(cast(Report.envelope, JSONB), "report", "totals")
+    else:
+        member = func.json_extract(Report.envelope, "$.report.totals")
+    rows = db.session.execute(
+        select(Report.period_start, member)
+        .where(Report.kind == "daily", Report.period_start >= since, Report.period_start < until)
+        .order_by(Report.period_start)
+    )
+    return {start: json.loads(text) for start, text in rows if text is not None}
