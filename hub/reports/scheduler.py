@@ -25,10 +25,10 @@ from sqlalchemy import func, select, text
 
 from hub import clock
 from hub.auth.models import Partner, purge_expired
-from hub.clock import clock_of
+from hub.clock import JAKARTA, clock_of
 from hub.db import db
 from hub.reports import service, webhook
-from hub.reports.periods import JAKARTA, Period, completed_days, completed_months
+from hub.reports.periods import Period, completed_days, completed_months
 
 log = logging.getLogger(__name__)
 
