@@ -68,6 +68,16 @@ PATH_PARAMETERS: dict[str, dict[str, Any]] = {
 }
 
 
+#: The conformance vectors' objects (docs/conformance/), so the examples name real things.
+PATH_EXAMPLES: dict[str, str] = {
+    "record_id": "8d3f6c2e-6b1f-4f43-9a7e-0c8e2f1d9b10",
+    "partner_id": "telkomsel",
+    "number": "+6281234567890",
+    "prefix": "3f2a9",
+    "report_id": "6aee2b48-f180-4687-b275-d8bd43835689",
+}
+
+
 class ProblemDetail(BaseModel):
     """One field's error: an RFC 6901 pointer into the request body and a message."""
 
@@ -198,15 +208,18 @@ class _Components:
 
 
 def _parameters(rule_path: str, query: type[BaseModel] | None) -> list[dict[str, Any]]:
-    params: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": PATH_PARAMETERS.get(name, {"type": "string"})}
-        for name in _PATH_PARAM.findall(rule_path)
-    ]
+    params: list[dict[str, Any]] = []
+    for name in _PATH_PARAM.findall(rule_path):
+        param: dict[str, Any] = {"name": name, "in": "path", "required": True}
+        param["schema"] = PATH_PARAMETERS.get(name, {"type": "string"})
+        if name in PATH_EXAMPLES:
+            param["example"] = PATH_EXAMPLES[name]
+        params.append(param)
     if query is not None:
         schema = clean_schema(query.model_json_schema())
         required = set(schema.get("required", []))
         for name, prop in schema.get("properties", {}).items():
-            param: dict[str, Any] = {
+            param = {
                 "name": name,
                 "in": "query",
                 "required": name in required,

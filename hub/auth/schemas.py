@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+#: RFC 6749 section 3.3: scope tokens of printable ASCII but space, double quote and backslash, one space apart.
+SCOPE_PATTERN = r"^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
@@ -20,7 +22,9 @@ class TokenForm(BaseModel):
 
     grant_type: Literal["client_credentials"]
     scope: str | None = Field(
-        None, description="space-separated; a subset of the partner's scopes (all of them when absent)"
+        None,
+        pattern=SCOPE_PATTERN,
+        description="space-separated; a subset of the partner's scopes (all of them when absent)",
     )
     client_id: str | None = Field(None, description="client_secret_post, or with a client assertion")
     client_secret: str | None = Field(None, description="client_secret_post")
