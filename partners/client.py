@@ -23,7 +23,7 @@ from partners import builders
 from partners.auth import Credentials
 from partners.errors import ConfigError, HubProblem, ItemRejected, VerificationFailed, item_rejected
 from partners.numbers import number_sha256, to_e164
-from partners.results import ACCEPTED, DUPLICATE, REJECTED, AttestationResult, PullPage, PushResult
+from partners.results import ACCEPTED, DUPLICATE, REJECTED, VALID, AttestationResult, PullPage, PushResult
 from partners.retry import RetryPolicy
 from partners.transport import DEFAULT_TIMEOUT, Transport
 from partners.trust import Trust
@@ -93,13 +93,17 @@ class HubClient:
         return builders.sign(kind, body, self.private_key, self.kid)
 
     # -- push ----------------------------------------------------------------
-    def push_records(self, signed: list[dict[str, Any]]) -> list[PushResult]:
-        """Push up to 1000 signed records in one request; results in order, receipts verified."""
-        return self._push("/v1/records", "records", "record", signed)
+    def push_records(self, signed: list[dict[str, Any]], dry_run: bool = False) -> list[PushResult]:
+        """Push up to 1000 signed records in one request; results in order, receipts verified.
 
-    def push_acks(self, signed: list[dict[str, Any]]) -> list[PushResult]:
-        """Push up to 1000 signed acks in one request; results in order, receipts verified."""
-        return self._push("/v1/acks", "acks", "ack", signed)
+        ``dry_run``: the hub judges every record exactly as it would and keeps
+        nothing; a record it would accept comes back ``valid`` (no receipt).
+        """
+        return self._push("/v1/records", "records", "record", signed, dry_run)
+
+    def push_acks(self, signed: list[dict[str, Any]], dry_run: bool = False) -> list[PushResult]:
+        """Push up to 1000 signed acks in one request; results in order, receipts verified (``dry_run`` as above)."""
+        return self._push("/v1/acks", "acks", "ack", signed, dry_run)
 
     def push_batches(
         self, signed: Iterable[dict[str, Any]], kind: str = "record", batch_size: int = MAX_BATCH
@@ -117,23 +121,31 @@ class HubClient:
         if batch:
             yield push(batch)
 
-    def _push(self, path: str, member: str, kind: str, signed: list[dict[str, Any]]) -> list[PushResult]:
+    def _push(
+        self, path: str, member: str, kind: str, signed: list[dict[str, Any]], dry_run: bool = False
+    ) -> list[PushResult]:
         if not 1 <= len(signed) <= MAX_BATCH:
             raise ConfigError(f"a batch holds 1 to {MAX_BATCH} items, not {len(signed)}")
-        _status, answer = self.transport.post_json(path, {member: signed})
+        _status, answer = self.transport.post_json(
+            path, {member: signed}, params={"dry_run": "true"} if dry_run else None
+        )
         results = answer.get("results") if isinstance(answer, dict) else None
         if not isinstance(results, list) or len(results) != len(signed):
             raise VerificationFailed(f"{path} answered {len(results or [])} results for {len(signed)} items")
         out = []
         for envelope, result in zip(signed, results, strict=True):
-            out.append(self._result(kind, envelope, result))
+            out.append(self._result(kind, envelope, result, dry_run))
         return out
 
-    def _result(self, kind: str, envelope: dict[str, Any], result: dict[str, Any]) -> PushResult:
+    def _result(self, kind: str, envelope: dict[str, Any], result: dict[str, Any], dry_run: bool) -> PushResult:
         sent_id = envelope.get(kind, {}).get("id") if isinstance(envelope.get(kind), dict) else None
         status = result.get("status")
         if result.get("id") != sent_id:
             raise VerificationFailed(f"the hub answered for {result.get('id')!r} where {sent_id!r} was sent")
+        if status == VALID and dry_run:
+            return PushResult(sent_id, VALID, envelope)
+        if status == ACCEPTED and dry_run:
+            raise VerificationFailed(f"{kind} {sent_id} was accepted by a dry run: the hub ignored dry_run")
         if status in (ACCEPTED, DUPLICATE):
             receipt = result.get("receipt")
             if not isinstance(receipt, dict):
