@@ -12,10 +12,11 @@ something it could not verify.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -264,6 +265,42 @@ class HubClient:
             attested_count=body["blocked_count"],
             new=status == 201,
         )
+
+    # -- reports (the ministry) ---------------------------------------------
+    def reports(self, kind: str | None = None, since: str | None = None, limit: int = 100) -> Iterator[dict[str, Any]]:
+        """``GET /v1/reports`` page after page: ``{"id", "kind", "period", "generated_at"}``, oldest period first.
+
+        ``since`` is a protocol timestamp (periods starting at or after it).
+        """
+        params: dict[str, Any] | None = {
+            "limit": limit,
+            **({"kind": kind} if kind else {}),
+            **({"since": since} if since else {}),
+        }
+        path = "/v1/reports"
+        while True:
+            page = self.transport.get_json(path, params)
+            yield from page.get("items", [])
+            nxt = page.get("next")
+            if not nxt:
+                return
+            parsed = urlsplit(str(nxt))
+            path, params = parsed.path, dict(parse_qsl(parsed.query))
+
+    def report(self, report_id: str) -> dict[str, Any]:
+        """The signed report (envelope), its signature and log head verified with the hub's keys."""
+        envelope: dict[str, Any] = self.transport.get_json(f"/v1/reports/{quote(report_id, safe='')}")
+        self.trust.report(envelope)
+        return envelope
+
+    def report_csv(self, report_id: str) -> tuple[str, str]:
+        """The hub's per-partner CSV of a report: ``(file name the hub gives it, text)``."""
+        resp = self.transport.request("GET", f"/v1/reports/{quote(report_id, safe='')}.csv")
+        disposition = resp.headers.get("Content-Disposition", "")
+        found = re.search(r'filename="([^"/\\]+)"', disposition)
+        name = found.group(1) if found else f"tangkal-report-{report_id}.csv"
+        resp.encoding = resp.encoding or "utf-8"
+        return name, resp.text
 
     # -- transparency log ----------------------------------------------------
     def log_head(self) -> dict[str, Any]:

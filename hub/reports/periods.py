@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
-JAKARTA = timezone(timedelta(hours=7), "WIB")
+from keys.timefmt import JAKARTA as JAKARTA  # re-exported: the scheduler runs on it
 
 
 @dataclass(frozen=True)

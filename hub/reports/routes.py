@@ -323,9 +323,7 @@ def list_reports() -> Response:
 def report_csv(report_id: str) -> Response:
     row = _get(report_id)
     resp = Response(service.to_csv(row), mimetype="text/csv")
-    resp.headers["Content-Disposition"] = (
-        f'attachment; filename="tangkal-{row.kind}-{format_ts(row.period_start)[:10]}-{row.id}.csv"'
-    )
+    resp.headers["Content-Disposition"] = f'attachment; filename="{service.csv_filename(row)}"'
     return resp
 
 
