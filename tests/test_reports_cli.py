@@ -15,11 +15,15 @@ import pytest
 from flask import Flask
 
 from keys.timefmt import jakarta_period
+from tests import test_reports
 from tests.support import bearer
 from tests.test_partners_support import CliPartner, serve
-from tests.test_reports import history as history_fixture  # noqa: F401 - Jakarta day 2026-10-10: overdue, anomalies
 
 DAY = "2026-10-10"  # Jakarta; in UTC [2026-10-09T17:00Z, 2026-10-10T17:00Z)
+
+
+#: tests/test_reports.py's fixture: partners and Jakarta day 2026-10-10 with overdue items and anomalies.
+history = test_reports.history
 
 
 @pytest.fixture
