@@ -12,8 +12,8 @@ the period's start and end); ``overdue`` and ``anomalies`` are written here
 from the signed report, with Jakarta times beside the UTC ones. Both lists
 stop at 1,000 rows: the command says so when a list was cut. Files are
 written mode 0600 (they hold phone numbers), named as the hub names them
-(``tangkal-daily-2026-11-27-<id>.csv``) unless ``--out`` is given; ``--out
--`` writes to stdout.
+(``tangkal-daily-2026-11-27-<id>.csv``, in ``--dir`` or here) unless
+``--out`` is given; ``--out -`` writes to stdout.
 """
 
 from __future__ import annotations
@@ -74,6 +74,7 @@ def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentPa
     p.add_argument("--since", metavar="YYYY-MM-DD", help="list: periods starting on or after this Jakarta date")
     p.add_argument("--table", choices=("partners", "overdue", "anomalies"), default="partners", help="csv: which table")
     p.add_argument("--out", metavar="FILE", help="csv: where to write (default: the hub's file name; - for stdout)")
+    p.add_argument("--dir", metavar="DIR", help="csv: the folder for the default file name (default: here)")
     p.add_argument("--json", action="store_true", help="list, show: JSON (show: the signed report as served)")
     p.set_defaults(run=run)
 
@@ -215,7 +216,7 @@ def _csv(client: HubClient, report_id: str, args: argparse.Namespace, out: Repor
     if args.out == "-":
         sys.stdout.write(text)
         return EXIT_OK
-    path = Path(args.out or name)
+    path = Path(args.out) if args.out else Path(args.dir or ".") / name
     write_atomically(path, text.encode("utf-8"), mode=0o600, exact_mode=True)
     out.info(f"wrote {path} ({count:,} rows)")
     return EXIT_OK
