@@ -92,6 +92,7 @@ class Summary:
     def line(self, noun: str) -> str:
         total = self.accepted + self.valid + self.duplicate + self.rejected_total
         first = f"{self.valid:,} valid" if self.dry_run else f"{self.accepted:,} accepted"
+        noun = noun.removesuffix("s") if total == 1 else noun
         text = f"{total:,} {noun}: {first}, {self.duplicate:,} duplicate, {self.rejected_total:,} rejected"
         if self.rejected:
             text += " (" + ", ".join(f"{slug} {n:,}" for slug, n in sorted(self.rejected.items())) + ")"
