@@ -124,3 +124,21 @@ def test_request_examples_are_the_conformance_vectors(doc: dict[str, Any]):
     assert receipt == log["receipts"][0]["envelope"]
     head = doc["paths"]["/v1/log/head"]["get"]["responses"]["200"]["content"]["application/json"]["example"]
     assert head == log["tree_heads"][-1]["envelope"]
+
+
+def test_every_example_object_is_its_conformance_vector():
+    from hub import examples
+
+    vectors = {v["name"]: v for v in json.loads((ROOT / "docs/conformance/signing.json").read_text())["vectors"]}
+    log = json.loads((ROOT / "docs/conformance/log.json").read_text())
+    assert examples.RECORD == vectors["record-block"]["envelope"]
+    assert examples.ACK == vectors["ack"]["envelope"]
+    assert examples.ATTESTATION == vectors["attestation"]["envelope"]
+    receipts = {r["name"]: r["envelope"] for r in log["receipts"]}
+    assert examples.RECORD_RECEIPT == receipts["receipt-record-block"]
+    assert examples.ACK_RECEIPT == receipts["receipt-ack"]
+    assert examples.TREE_HEAD == log["tree_heads"][4]["envelope"]
+    inclusion = next(p for p in log["inclusion"] if (p["index"], p["size"]) == (2, 5))
+    assert examples.INCLUSION == {k: inclusion[k] for k in ("index", "size", "path")}
+    consistency = next(p for p in log["consistency"] if (p["first"], p["second"]) == (3, 5))
+    assert examples.CONSISTENCY == {k: consistency[k] for k in ("first", "second", "path")}

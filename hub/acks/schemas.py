@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub import examples
 from hub.schemas import MAX_JSON_INT, PartnerId, Sha256Hex, Signature, Strict, Timestamp, Uuid
 from keys.wire import MAX_REASON, Outcome
 
@@ -55,51 +56,9 @@ class AttestationResult(BaseModel):
     expected_count: int
 
 
-EXAMPLE_ACK: dict[str, Any] = {
-    "ack": {
-        "id": "5b0e4f7a-3c1d-4e2f-8a9b-1c2d3e4f5a6b",
-        "record_id": "8d3f6c2e-6b1f-4f43-9a7e-0c8e2f1d9b10",
-        "partner": "telkomsel",
-        "outcome": "blocked",
-        "reason": None,
-        "acted_at": "2026-11-28T12:00:00Z",
-    },
-    "signature": {
-        "alg": "Ed25519",
-        "kid": "telkomsel-2026-01",
-        "value": "PUzWVMjqL-RDy93HWsJHpxHDoG9T1eeQ53-ZH2cX5_GJaC8231Unv1S0GSMnpxcCQ-PYflJjFbE_kgpjFQpdDA",
-    },
-}
+EXAMPLE_ACK = examples.ACK
 
 #: Conformance vectors (docs/conformance/log.json): the ack's receipt, signed by the hub's test key.
-EXAMPLE_ACK_RECEIPT: dict[str, Any] = {
-    "receipt": {
-        "object_id": "5b0e4f7a-3c1d-4e2f-8a9b-1c2d3e4f5a6b",
-        "kind": "ack",
-        "sha256": "52417b66cf556c4524efa766f7f903ac81b75aace5fed705156b979d2cb57800",
-        "seq": 3,
-        "log_index": 2,
-        "received_at": "2026-11-28T12:00:03.100Z",
-        "hub": "tangkal",
-    },
-    "signature": {
-        "alg": "Ed25519",
-        "kid": "tangkal-20261128-9a8b7c",
-        "value": "yPs-NTl8l-rQKo7LPcPlPHsSL7gv7MwUe4VBd4t3CQNMcP9U-DQUVaKeOBtqM7FHblkJMeLWLfqay88vALmwDQ",
-    },
-}
+EXAMPLE_ACK_RECEIPT = examples.ACK_RECEIPT
 
-EXAMPLE_ATTESTATION: dict[str, Any] = {
-    "attestation": {
-        "id": "2f1e0d9c-8b7a-4695-a4b3-c2d1e0f9a8b7",
-        "partner": "telkomsel",
-        "as_of": "2026-11-28T13:00:00Z",
-        "blocked_count": 1,
-        "blocked_set_sha256": "62397bbd6a8c9ae53bc914a6017300eb6b13af5be20e4cc9ad2dc3d61ecb24cd",
-    },
-    "signature": {
-        "alg": "Ed25519",
-        "kid": "telkomsel-2026-01",
-        "value": "egF2o7dUfemTwyDOMSklYRd9cm0ygiFryuOYtF2UAiVZlSjCl8ouleHYaIAG3ry-d_Uh0n5qj2XK8Iq1Jg-0Dw",
-    },
-}
+EXAMPLE_ATTESTATION = examples.ATTESTATION

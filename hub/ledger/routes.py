@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel, Field
 
+from hub import examples
 from hub.api import query_model
 from hub.auth.protect import require
 from hub.ledger import log
@@ -71,38 +72,9 @@ class Entries(BaseModel):
     entries: list[dict[str, Any]]
 
 
-EXAMPLE_CONSISTENCY: dict[str, Any] = {
-    "first": 3,
-    "second": 5,
-    "path": [
-        "843f71fe3dfb6b457482fb483dba9fa33da7a5cfe94bde4f2ab24e968d85945b",
-        "6a124f7f8901c681c345442e55e2300290e2d4390b15c7f586989a06ebe5d464",
-        "890df64ed3c0ba66ea3f643e3963a5cf1fdc8d1c28f15de3b9432982e7fb4697",
-        "99f73fdbb70e68ced99eb541a5c8634a783be998aead4ab22bd60605285ca2bc",
-    ],
-}
+EXAMPLE_CONSISTENCY = examples.CONSISTENCY
 
-EXAMPLE_ENTRIES: dict[str, Any] = {
-    "start": 2,
-    "end": 3,
-    "entries": [
-        {
-            "ack": {
-                "id": "5b0e4f7a-3c1d-4e2f-8a9b-1c2d3e4f5a6b",
-                "record_id": "8d3f6c2e-6b1f-4f43-9a7e-0c8e2f1d9b10",
-                "partner": "telkomsel",
-                "outcome": "blocked",
-                "reason": None,
-                "acted_at": "2026-11-28T12:00:00Z",
-            },
-            "signature": {
-                "alg": "Ed25519",
-                "kid": "telkomsel-2026-01",
-                "value": "PUzWVMjqL-RDy93HWsJHpxHDoG9T1eeQ53-ZH2cX5_GJaC8231Unv1S0GSMnpxcCQ-PYflJjFbE_kgpjFQpdDA",
-            },
-        }
-    ],
-}
+EXAMPLE_ENTRIES: dict[str, Any] = {"start": 2, "end": 3, "entries": [examples.ACK]}
 
 
 @bp.get("/v1/log/head")
@@ -112,18 +84,7 @@ EXAMPLE_ENTRIES: dict[str, Any] = {
     tag="log",
     operation_id="getLogHead",
     responses={200: SignedTreeHead},
-    response_example={
-        "tree_head": {
-            "size": 5,
-            "root_hash": "83e84b39113ba98418da4cd3fc24dff5c12eb30e41a40af7f0ddbc19c0f0edd0",
-            "timestamp": "2026-12-01T00:05:00.010Z",
-        },
-        "signature": {
-            "alg": "Ed25519",
-            "kid": "tangkal-20261128-9a8b7c",
-            "value": "iQNH3r-ZPGCA53h9F6ptm80OBfrg2hElDUZh9SdR22vxURELWYhGLnJ3ixAEEx22Phqr1hjdLMsePQpqTfuIBg",
-        },
-    },
+    response_example=examples.TREE_HEAD,
 )
 def head() -> Response:
     return jsonify(log.signed_head())
@@ -137,15 +98,7 @@ def head() -> Response:
     operation_id="getInclusionProof",
     query=InclusionQuery,
     responses={200: InclusionProof},
-    response_example={
-        "index": 2,
-        "size": 5,
-        "path": [
-            "6a124f7f8901c681c345442e55e2300290e2d4390b15c7f586989a06ebe5d464",
-            "890df64ed3c0ba66ea3f643e3963a5cf1fdc8d1c28f15de3b9432982e7fb4697",
-            "99f73fdbb70e68ced99eb541a5c8634a783be998aead4ab22bd60605285ca2bc",
-        ],
-    },
+    response_example=examples.INCLUSION,
 )
 def inclusion() -> Response:
     q = query_model(InclusionQuery)

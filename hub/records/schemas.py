@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from hub import examples
 from hub.openapi import ProblemModel
 from hub.schemas import MAX_JSON_INT, PartnerId, Sha256Hex, Signature, Strict, Timestamp, Uuid
 from keys.wire import CHANNELS, MAX_EVIDENCE_REF, MAX_QUERY_INT, MAX_REASON, Action, Category, Channel
@@ -191,49 +192,12 @@ class HashRange(BaseModel):
     suffixes: list[str]
 
 
-#: The examples are conformance vectors (docs/conformance/): real signatures by
-#: the published test keys, so they pass their own schemas and verify.
-EXAMPLE_RECORD: dict[str, Any] = {
-    "record": {
-        "id": "8d3f6c2e-6b1f-4f43-9a7e-0c8e2f1d9b10",
-        "issuer": "kominfo",
-        "number": "+6281234567890",
-        "action": "block",
-        "category": "scam",
-        "channels": ["voice", "sms", "messaging"],
-        "reason": "Impersonates a bank; 17 verified complaints",
-        "evidence": {"complaints": 17, "ref": "ADN-2026-000123"},
-        "confidence": 90,
-        "observed_at": "2026-11-27T08:00:00Z",
-        "issued_at": "2026-11-28T10:00:00Z",
-        "expires_at": "2027-11-28T00:00:00Z",
-        "supersedes": None,
-    },
-    "signature": {
-        "alg": "Ed25519",
-        "kid": "kominfo-2026-01",
-        "value": "SvrTIAjccy2haB0SwxYiMPS1rUKWzsgXkP5zwHS4gTGh6b-qoFjWR0un8qea4f3NXShd8fNzkbYMGZirJXuQAQ",
-    },
-}
+#: The examples are conformance vectors (hub.examples, docs/conformance/).
+EXAMPLE_RECORD = examples.RECORD
 
 EXAMPLE_PUSH_REQUEST: dict[str, Any] = {"records": [EXAMPLE_RECORD]}
 
-EXAMPLE_RECEIPT: dict[str, Any] = {
-    "receipt": {
-        "object_id": "8d3f6c2e-6b1f-4f43-9a7e-0c8e2f1d9b10",
-        "kind": "record",
-        "sha256": "d391dbed933fb342912ea5177b4688124a17c7c125c2fd10e305b923878945a3",
-        "seq": 1,
-        "log_index": 0,
-        "received_at": "2026-11-28T10:00:01.250Z",
-        "hub": "tangkal",
-    },
-    "signature": {
-        "alg": "Ed25519",
-        "kid": "tangkal-20261128-9a8b7c",
-        "value": "PVwszzD5nCSDZFHu-iUVS76SD28Dv25RfRQt1Ha4Gwfo-F6OJPboZQXyIjhrMBmI-4jd5WXh6Y1kj6J6nQ_qBA",
-    },
-}
+EXAMPLE_RECEIPT = examples.RECORD_RECEIPT
 
 EXAMPLE_PUSH_RESPONSE: dict[str, Any] = {
     "results": [
@@ -275,21 +239,7 @@ EXAMPLE_RECORD_DETAIL: dict[str, Any] = {
             "assigned_at": "2026-11-28T10:00:01.250Z",
             "delivered_at": "2026-11-28T10:02:00Z",
             "acted_at": "2026-11-28T12:00:03.100Z",
-            "ack": {
-                "ack": {
-                    "id": "5b0e4f7a-3c1d-4e2f-8a9b-1c2d3e4f5a6b",
-                    "record_id": "8d3f6c2e-6b1f-4f43-9a7e-0c8e2f1d9b10",
-                    "partner": "telkomsel",
-                    "outcome": "blocked",
-                    "reason": None,
-                    "acted_at": "2026-11-28T12:00:00Z",
-                },
-                "signature": {
-                    "alg": "Ed25519",
-                    "kid": "telkomsel-2026-01",
-                    "value": "PUzWVMjqL-RDy93HWsJHpxHDoG9T1eeQ53-ZH2cX5_GJaC8231Unv1S0GSMnpxcCQ-PYflJjFbE_kgpjFQpdDA",
-                },
-            },
+            "ack": examples.ACK,
         }
     ],
 }

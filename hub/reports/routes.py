@@ -10,6 +10,7 @@ from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from hub import examples
 from hub.api import query_model, read_json, validate
 from hub.auth.protect import require
 from hub.db import db
@@ -159,18 +160,7 @@ EXAMPLE_SIGNED_REPORT: dict[str, Any] = {
         "period": {"start": "2026-11-26T17:00:00Z", "end": "2026-11-27T17:00:00Z"},
         "generated_at": "2026-11-27T17:05:00.412Z",
         "sla_hours": 24,
-        "log_head": {
-            "tree_head": {
-                "size": 5,
-                "root_hash": "83e84b39113ba98418da4cd3fc24dff5c12eb30e41a40af7f0ddbc19c0f0edd0",
-                "timestamp": "2026-12-01T00:05:00.010Z",
-            },
-            "signature": {
-                "alg": "Ed25519",
-                "kid": "tangkal-20261128-9a8b7c",
-                "value": "iQNH3r-ZPGCA53h9F6ptm80OBfrg2hElDUZh9SdR22vxURELWYhGLnJ3ixAEEx22Phqr1hjdLMsePQpqTfuIBg",
-            },
-        },
+        "log_head": examples.TREE_HEAD,
         "totals": {
             "partners": 1,
             "issued": 0,
