@@ -10,8 +10,9 @@ so each run writes the same bytes. ``tests/test_conformance.py`` runs
 again with the partner SDK, and checks receipts, tree heads and proofs with
 the SDK's verifiers and the hub's own Merkle tree.
 
-Only ``keys`` (the primitives the hub and the SDK share) is used here: the
-vectors say what the protocol's bytes are, not what one program happens to do.
+Signing, hashing and the Merkle tree come from ``keys`` (the primitives the
+hub and the SDK share); the test suite checks the results against the SDK,
+the hub's own tree and a JCS string written out by hand.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ if str(ROOT) not in sys.path:
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
+from hub import examples  # noqa: E402
 from keys.jcs import canonicalize, sha256_hex  # noqa: E402
 from keys.jwk import public_jwk  # noqa: E402
 from keys.merkle import leaf_hash, reference_consistency_path, reference_inclusion_path, root_from_leaf_hashes  # noqa: E402
@@ -57,29 +59,11 @@ def private_key(kid: str) -> Ed25519PrivateKey:
 
 # --- the objects -------------------------------------------------------------
 
-RECORD_BLOCK: dict[str, Any] = {
-    "id": "8d3f6c2e-6b1f-4f43-9a7e-0c8e2f1d9b10",
-    "issuer": "kominfo",
-    "number": "+6281234567890",
-    "action": "block",
-    "category": "scam",
-    "channels": ["voice", "sms", "messaging"],
-    "reason": "Impersonates a bank; 17 verified complaints",
-    "evidence": {"complaints": 17, "ref": "ADN-2026-000123"},
-    "confidence": 90,
-    "observed_at": "2026-11-27T08:00:00Z",
-    "issued_at": "2026-11-28T10:00:00Z",
-    "expires_at": "2027-11-28T00:00:00Z",
-    "supersedes": None,
-}
-ACK: dict[str, Any] = {
-    "id": "5b0e4f7a-3c1d-4e2f-8a9b-1c2d3e4f5a6b",
-    "record_id": RECORD_BLOCK["id"],
-    "partner": "telkomsel",
-    "outcome": "blocked",
-    "reason": None,
-    "acted_at": "2026-11-28T12:00:00Z",
-}
+#: The block, the ack and the attestation are the OpenAPI document's examples (hub.examples), so
+#: the document shows real, verifiable objects; the generator signs them again and the test suite
+#: checks the signatures are the same.
+RECORD_BLOCK: dict[str, Any] = examples.RECORD["record"]
+ACK: dict[str, Any] = examples.ACK["ack"]
 #: Optional members left out (not null), a digest, and text that is not ASCII:
 #: JCS keeps it as UTF-8 and escapes only what RFC 8785 says.
 RECORD_UNICODE: dict[str, Any] = {
@@ -116,13 +100,12 @@ NUMBER_EVENT: dict[str, Any] = {
     "effective_at": "2026-12-01T00:00:00Z",
 }
 ATTESTED_NUMBERS = ["+6281234567890"]
-ATTESTATION: dict[str, Any] = {
-    "id": "2f1e0d9c-8b7a-4695-a4b3-c2d1e0f9a8b7",
-    "partner": "telkomsel",
-    "as_of": "2026-11-28T13:00:00Z",
-    "blocked_count": len(ATTESTED_NUMBERS),
-    "blocked_set_sha256": hashlib.sha256("\n".join(sorted(ATTESTED_NUMBERS)).encode("ascii")).hexdigest(),
-}
+ATTESTATION: dict[str, Any] = examples.ATTESTATION["attestation"]
+if (ATTESTATION["blocked_count"], ATTESTATION["blocked_set_sha256"]) != (
+    len(ATTESTED_NUMBERS),
+    hashlib.sha256("\n".join(sorted(ATTESTED_NUMBERS)).encode("ascii")).hexdigest(),
+):
+    raise SystemExit("hub.examples.ATTESTATION does not attest ATTESTED_NUMBERS")
 
 #: The log, in order: (name, kind, body, signer's kid, received_at).
 LOG: list[tuple[str, str, dict[str, Any], str, str]] = [
