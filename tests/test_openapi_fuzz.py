@@ -8,7 +8,7 @@ schema. The hub holds a little of everything first (records, an ack, an
 attestation, a report), registered with the conformance test keys so the
 document's own examples are real objects the hub can answer about.
 
-Bounded: ``FUZZ_EXAMPLES`` cases per operation and kind (default 10; the
+Bounded: ``FUZZ_EXAMPLES`` cases per operation and kind (default 8; the
 whole file stays well under two minutes on the CI machine). Set
 ``TANGKAL_FUZZ_EXAMPLES`` higher for a longer hunt.
 """
@@ -29,6 +29,7 @@ import schemathesis
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import (
@@ -44,7 +45,7 @@ from tests.test_partners_support import serve
 
 pytestmark = pytest.mark.slow
 
-FUZZ_EXAMPLES = int(os.environ.get("TANGKAL_FUZZ_EXAMPLES", "10"))
+FUZZ_EXAMPLES = int(os.environ.get("TANGKAL_FUZZ_EXAMPLES", "8"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -160,7 +161,10 @@ def _known_5xx(case: Any) -> bool:
     """
     body = case.body if isinstance(case.body, dict) else {}
     scope = body.get("scope")
-    return case.operation.path == "/oauth/token" and isinstance(scope, str) and not _SCOPE_CHARS.fullmatch(scope)
+    scopes = scope if isinstance(scope, list) else [scope]
+    return case.operation.path == "/oauth/token" and any(
+        not _SCOPE_CHARS.fullmatch(str(s)) for s in scopes if s is not None
+    )
 
 
 def _fuzz(api_schema: Any, headers_for: Any, mode: Any, seen: Counter[str]) -> list[str]:
@@ -168,6 +172,12 @@ def _fuzz(api_schema: Any, headers_for: Any, mode: Any, seen: Counter[str]) -> l
     failures: list[str] = []
     for result in api_schema.get_all_operations():
         operation = result.ok()
+
+        def call(case: Any) -> None:
+            response = case.call_and_validate(headers=headers_for(case), checks=CHECKS)
+            seen[f"{response.status_code // 100}xx"] += 1
+            if 200 <= response.status_code < 300:
+                seen[case.operation.label] += 1
 
         @given(case=operation.as_strategy(generation_mode=mode).filter(lambda case: not _known_5xx(case)))
         @settings(
@@ -179,13 +189,20 @@ def _fuzz(api_schema: Any, headers_for: Any, mode: Any, seen: Counter[str]) -> l
             suppress_health_check=list(HealthCheck),
         )
         def one(case: Any) -> None:
-            response = case.call_and_validate(headers=headers_for(case), checks=CHECKS)
-            seen[f"{response.status_code // 100}xx"] += 1
-            if 200 <= response.status_code < 300:
-                seen[case.operation.label] += 1
+            call(case)
+
+        examples = api_schema.get_strategies_from_examples(operation) if mode is GenerationMode.POSITIVE else []
+
+        @given(case=st.one_of(*examples) if examples else st.nothing())
+        @settings(max_examples=2 * len(examples) + 1, deadline=None, database=None, phases=[Phase.generate])
+        def documented(case: Any) -> None:
+            """The document's own examples, every one: they name objects the hub holds (the conformance vectors)."""
+            call(case)
 
         try:
             one()
+            if examples:
+                documented()
         except Unsatisfiable:
             pass  # nothing to make invalid (no parameters, no body): the positive cases cover it
         except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - collected, then reported together
