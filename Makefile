@@ -35,8 +35,9 @@ test: $(STAMP)
 test-pg: $(STAMP)
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(PY) -m pytest -n 2 --dist loadfile -q
 
+# The demo partners' .env files name the hub at http://HOST:PORT, as make run serves it (or HUB_URL).
 demo: migrate
-	$(PY) -m flask --app wsgi demo
+	HOST=$(HOST) PORT=$(PORT) $(PY) -m flask --app wsgi demo
 
 bench: $(STAMP)
 	$(PY) bench/run_all.py

@@ -73,7 +73,7 @@ class Stored:
 
 @dataclass
 class Outcome:
-    status: str  # accepted | duplicate | rejected
+    status: str  # accepted | duplicate | rejected | valid (a dry run's would-be accepted)
     id: str | None
     error: Problem | None = None
     stored: Stored | None = None
@@ -129,13 +129,18 @@ def item_id(item: Any, kind: str) -> str | None:
     return None
 
 
-def run(judge: Judge[C], items: list[Any]) -> list[dict[str, Any]]:
+def run(judge: Judge[C], items: list[Any], dry_run: bool = False) -> list[dict[str, Any]]:
     """Judge every item; store the accepted ones in one transaction; sign receipts.
 
     A concurrent push may store one of our ids (or act on the same
     assignment) between our reads and our write; the database's unique
     constraints catch it, and the batch is judged again against what is
     there now, so each item still gets exactly one honest answer.
+
+    ``dry_run`` (``?dry_run=true``, PROTOCOL 1.1 section 4) judges exactly
+    the same way, reads included, and stops before the write transaction:
+    what would be accepted is ``valid``, with no receipt; a duplicate still
+    gets the receipt it was given when it was stored.
     """
     outcomes: list[Outcome | None] = [None] * len(items)
     candidates: list[C] = []
@@ -149,6 +154,10 @@ def run(judge: Judge[C], items: list[Any]) -> list[dict[str, Any]]:
     for attempt in range(MAX_TX_ATTEMPTS):
         accepted = judge.with_database(pending, outcomes)
         db.session.commit()  # end the read transaction: the write one must be short and fresh
+        if dry_run:
+            for c in accepted:
+                outcomes[c.index] = Outcome("valid", c.id)
+            break
         if not accepted:
             break
         try:
@@ -169,14 +178,31 @@ def run(judge: Judge[C], items: list[Any]) -> list[dict[str, Any]]:
 
     current = signer()
     results: list[dict[str, Any]] = []
-    for outcome in outcomes:
+    for index, outcome in enumerate(outcomes):
         if outcome is None:
             raise RuntimeError("an item was left unjudged")
         out: dict[str, Any] = {"id": outcome.id, "status": outcome.status}
         if outcome.error is not None:
-            out["error"] = outcome.error.as_dict()
+            out["error"] = _point_into_batch(outcome.error.as_dict(), f"/{judge.kind}s/{index}")
         if outcome.stored is not None:
             s = outcome.stored
             out["receipt"] = receipt(judge.kind, s.id, s.sha256, s.log_index, s.received_at, current)
         results.append(out)
     return results
+
+
+def _point_into_batch(error: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """An item's field pointers made RFC 6901 pointers into the request body (``/records/3/record/number``).
+
+    Judges validate one item at a time, so their pointers start at the item;
+    a partner reading the answer needs them to start at the body it sent.
+    """
+    errors = error.get("errors")
+    if not isinstance(errors, list) or not errors:
+        return error
+    first = errors[0].get("pointer", "")
+    moved = [{**e, "pointer": prefix + ("" if e.get("pointer") in (None, "/") else e["pointer"])} for e in errors]
+    detail = error.get("detail", "")
+    if first and isinstance(detail, str) and detail.startswith(first + ":"):
+        detail = moved[0]["pointer"] + detail[len(first) :]
+    return {**error, "errors": moved, "detail": detail}

@@ -11,14 +11,15 @@ exactly one thing to move and nothing can be left reading real time.
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app
 
+from keys.timefmt import JAKARTA
+
+__all__ = ["JAKARTA", "Clock", "clock_of", "epoch_seconds", "init_clock", "now"]
+
 EXTENSION = "tangkal.clock"
-#: Asia/Jakarta (WIB, UTC+07:00, no daylight saving since 1964): the ministry's days and months.
-#: A fixed offset, not a tz database entry: a hub started from nothing but Python may have no tzdata.
-JAKARTA = timezone(timedelta(hours=7), "WIB")
 
 
 def truncate_ms(moment: datetime) -> datetime:

@@ -39,7 +39,10 @@ from __future__ import annotations
 import hashlib
 import heapq
 import json
+import os
 import random
+import shutil
+import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -486,11 +489,43 @@ class World:
         return actor.profile.id == LAGGARD and day == last_weekly
 
 
+def serving_url() -> str:
+    """The URL ``make run`` serves on: ``http://HOST:PORT`` (gunicorn.conf.py's rule), 127.0.0.1:5000 by default."""
+    host = os.environ.get("HOST") or "127.0.0.1"
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1"  # listening everywhere: this machine reaches it on the loopback
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{os.environ.get('PORT') or '5000'}"
+
+
+def _shown(path: Path) -> str:
+    """A path as the person who ran the command can type it: relative to where they are, when inside it."""
+    try:
+        return str(path.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def partner_cli() -> str:
+    """How to run the partner CLI from here: ``tangkal`` when this Python installed it, else this Python ``-m partners``.
+
+    ``python -m partners`` alone fails outside the repository's virtualenv;
+    the interpreter running this command is the one that has the packages.
+    """
+    script = Path(sys.executable).with_name("tangkal")
+    if script.is_file() and shutil.which("tangkal") == str(script):
+        return "tangkal"
+    return f"{_shown(Path(sys.executable))} -m partners"
+
+
 @click.command("demo")
 @click.option("--days", type=click.IntRange(3, 90), default=28, show_default=True, help="Weeks of history, in days.")
 @click.option("--seed", type=int, default=2026, show_default=True, help="The same seed makes the same world.")
 @click.option(
-    "--hub-url", default=None, help="URL written into the partners' .env files [HUB_URL or http://127.0.0.1:5000]."
+    "--hub-url",
+    default=None,
+    help="URL written into the partners' .env files [HUB_URL, else http://HOST:PORT as make run serves].",
 )
 @click.option(
     "--out",
@@ -513,7 +548,7 @@ def demo_command(days: int, seed: int, hub_url: str | None, out_dir: Path | None
         )
     out = out_dir or Path(current_app.instance_path) / "demo"
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
-    url = (hub_url or current_app.config.get("HUB_URL") or "http://127.0.0.1:5000").rstrip("/")
+    url = (hub_url or current_app.config.get("HUB_URL") or serving_url()).rstrip("/")
     rng = random.Random(seed)
     clock = clock_of(current_app._get_current_object())  # type: ignore[attr-defined]
     end = clock.now() - timedelta(minutes=30)
@@ -534,5 +569,8 @@ def demo_command(days: int, seed: int, hub_url: str | None, out_dir: Path | None
         f"{s['rereports']} re-reports), {s['acks']:,} acks ({s['late_or_never']} late or never), "
         f"{s['attestations']} attestations ({s['mismatches']} mismatch), {s['reports']} daily reports"
     )
-    click.echo(f"credentials and keys (0600): {out}/<partner>.env, {out}/<partner>.key")
-    click.echo(f"act as one: set -a; . {out}/telkomsel.env; set +a; python -m partners pull --out telkomsel.jsonl")
+    folder, cli = _shown(out), partner_cli()
+    click.echo(f"credentials and keys (0600): {folder}/<partner>.env, {folder}/<partner>.key; hub URL {url}")
+    click.echo(f"act as one (with the hub serving at {url}: make run):")
+    click.echo(f"  (set -a; . {folder}/telkomsel.env; set +a; {cli} pull --out telkomsel.jsonl)")
+    click.echo(f"  (set -a; . {folder}/kominfo.env; set +a; {cli} reports show latest)")

@@ -21,13 +21,25 @@ class Health(BaseModel):
 
 
 @bp.get("/healthz")
-@operation(summary="Liveness: the process answers", tag="health", responses={200: Health})
+@operation(
+    summary="Liveness: the process answers",
+    tag="health",
+    operation_id="healthz",
+    responses={200: Health},
+    response_example={"status": "ok"},
+)
 def healthz() -> ResponseReturnValue:
     return jsonify({"status": "ok"})
 
 
 @bp.get("/readyz")
-@operation(summary="Readiness: the database answers and is migrated", tag="health", responses={200: Health})
+@operation(
+    summary="Readiness: the database answers and is migrated",
+    tag="health",
+    operation_id="readyz",
+    responses={200: Health},
+    response_example={"status": "ready"},
+)
 def readyz() -> ResponseReturnValue:
     try:
         db.session.execute(text("SELECT 1 FROM partners LIMIT 1"))

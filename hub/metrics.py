@@ -25,7 +25,10 @@ LATENCY = Histogram(
 ITEMS = Counter("tangkal_items_total", "Pushed items by outcome", ["kind", "status", "slug"])
 
 
-def count_items(kind: str, results: list[dict[str, Any]]) -> None:
+def count_items(kind: str, results: list[dict[str, Any]], dry_run: bool = False) -> None:
+    """Pushed items by outcome and problem slug; a dry run pushed nothing and counts nothing."""
+    if dry_run:
+        return
     for r in results:
         slug = r["error"]["type"].rsplit(":", 1)[-1] if r.get("error") else ""
         ITEMS.labels(kind, r["status"], slug).inc()

@@ -8,7 +8,7 @@ party reads a signed timestamp the same way.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 #: ``[0-9]``, not ``\d`` (which takes Arabic-Indic or full-width digits), and
 #: matched with ``fullmatch`` (``$`` would accept a trailing newline).
@@ -54,3 +54,31 @@ def format_ts(dt: datetime) -> str:
     base = dt.strftime("%Y-%m-%dT%H:%M:%S")
     millis = dt.microsecond // 1000
     return f"{base}.{millis:03d}Z" if millis else f"{base}Z"
+
+
+#: Western Indonesia Time (WIB, UTC+07:00; no daylight saving), the clock of
+#: the ministry's report periods (PROTOCOL section 8).
+JAKARTA = timezone(timedelta(hours=7), "WIB")
+
+
+def jakarta_period(kind: str, start: datetime, end: datetime) -> str:
+    """A report period as Jakarta dates: ``2026-11-27`` (daily), ``2026-11`` (monthly), ``2026-11-01_2026-11-15``.
+
+    Periods are written in UTC on the wire, so a Jakarta day starts at 17:00Z
+    the day before; named by its UTC start, a daily report would be filed
+    under the wrong day. An ad-hoc period is named by its first and last day
+    (``end`` is exclusive).
+    """
+    first = start.astimezone(JAKARTA)
+    if kind == "daily":
+        return first.date().isoformat()
+    if kind == "monthly":
+        return first.strftime("%Y-%m")
+    last = (end - timedelta(microseconds=1)).astimezone(JAKARTA)
+    return f"{first.date().isoformat()}_{last.date().isoformat()}"
+
+
+def jakarta_time(text: str) -> str:
+    """A protocol timestamp as Jakarta wall time, ``2026-11-28 17:00 WIB`` (seconds when not zero)."""
+    moment = parse_ts(text).astimezone(JAKARTA)
+    return moment.strftime("%Y-%m-%d %H:%M:%S WIB" if moment.second else "%Y-%m-%d %H:%M WIB")

@@ -12,10 +12,11 @@ something it could not verify.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -23,7 +24,7 @@ from partners import builders
 from partners.auth import Credentials
 from partners.errors import ConfigError, HubProblem, ItemRejected, VerificationFailed, item_rejected
 from partners.numbers import number_sha256, to_e164
-from partners.results import ACCEPTED, DUPLICATE, REJECTED, AttestationResult, PullPage, PushResult
+from partners.results import ACCEPTED, DUPLICATE, REJECTED, VALID, AttestationResult, PullPage, PushResult
 from partners.retry import RetryPolicy
 from partners.transport import DEFAULT_TIMEOUT, Transport
 from partners.trust import Trust
@@ -93,13 +94,17 @@ class HubClient:
         return builders.sign(kind, body, self.private_key, self.kid)
 
     # -- push ----------------------------------------------------------------
-    def push_records(self, signed: list[dict[str, Any]]) -> list[PushResult]:
-        """Push up to 1000 signed records in one request; results in order, receipts verified."""
-        return self._push("/v1/records", "records", "record", signed)
+    def push_records(self, signed: list[dict[str, Any]], dry_run: bool = False) -> list[PushResult]:
+        """Push up to 1000 signed records in one request; results in order, receipts verified.
 
-    def push_acks(self, signed: list[dict[str, Any]]) -> list[PushResult]:
-        """Push up to 1000 signed acks in one request; results in order, receipts verified."""
-        return self._push("/v1/acks", "acks", "ack", signed)
+        ``dry_run``: the hub judges every record exactly as it would and keeps
+        nothing; a record it would accept comes back ``valid`` (no receipt).
+        """
+        return self._push("/v1/records", "records", "record", signed, dry_run)
+
+    def push_acks(self, signed: list[dict[str, Any]], dry_run: bool = False) -> list[PushResult]:
+        """Push up to 1000 signed acks in one request; results in order, receipts verified (``dry_run`` as above)."""
+        return self._push("/v1/acks", "acks", "ack", signed, dry_run)
 
     def push_batches(
         self, signed: Iterable[dict[str, Any]], kind: str = "record", batch_size: int = MAX_BATCH
@@ -117,23 +122,31 @@ class HubClient:
         if batch:
             yield push(batch)
 
-    def _push(self, path: str, member: str, kind: str, signed: list[dict[str, Any]]) -> list[PushResult]:
+    def _push(
+        self, path: str, member: str, kind: str, signed: list[dict[str, Any]], dry_run: bool = False
+    ) -> list[PushResult]:
         if not 1 <= len(signed) <= MAX_BATCH:
             raise ConfigError(f"a batch holds 1 to {MAX_BATCH} items, not {len(signed)}")
-        _status, answer = self.transport.post_json(path, {member: signed})
+        _status, answer = self.transport.post_json(
+            path, {member: signed}, params={"dry_run": "true"} if dry_run else None
+        )
         results = answer.get("results") if isinstance(answer, dict) else None
         if not isinstance(results, list) or len(results) != len(signed):
             raise VerificationFailed(f"{path} answered {len(results or [])} results for {len(signed)} items")
         out = []
         for envelope, result in zip(signed, results, strict=True):
-            out.append(self._result(kind, envelope, result))
+            out.append(self._result(kind, envelope, result, dry_run))
         return out
 
-    def _result(self, kind: str, envelope: dict[str, Any], result: dict[str, Any]) -> PushResult:
+    def _result(self, kind: str, envelope: dict[str, Any], result: dict[str, Any], dry_run: bool) -> PushResult:
         sent_id = envelope.get(kind, {}).get("id") if isinstance(envelope.get(kind), dict) else None
         status = result.get("status")
         if result.get("id") != sent_id:
             raise VerificationFailed(f"the hub answered for {result.get('id')!r} where {sent_id!r} was sent")
+        if status == VALID and dry_run:
+            return PushResult(sent_id, VALID, envelope)
+        if status == ACCEPTED and dry_run:
+            raise VerificationFailed(f"{kind} {sent_id} was accepted by a dry run: the hub ignored dry_run")
         if status in (ACCEPTED, DUPLICATE):
             receipt = result.get("receipt")
             if not isinstance(receipt, dict):
@@ -252,6 +265,42 @@ class HubClient:
             attested_count=body["blocked_count"],
             new=status == 201,
         )
+
+    # -- reports (the ministry) ---------------------------------------------
+    def reports(self, kind: str | None = None, since: str | None = None, limit: int = 100) -> Iterator[dict[str, Any]]:
+        """``GET /v1/reports`` page after page: ``{"id", "kind", "period", "generated_at"}``, oldest period first.
+
+        ``since`` is a protocol timestamp (periods starting at or after it).
+        """
+        params: dict[str, Any] | None = {
+            "limit": limit,
+            **({"kind": kind} if kind else {}),
+            **({"since": since} if since else {}),
+        }
+        path = "/v1/reports"
+        while True:
+            page = self.transport.get_json(path, params)
+            yield from page.get("items", [])
+            nxt = page.get("next")
+            if not nxt:
+                return
+            parsed = urlsplit(str(nxt))
+            path, params = parsed.path, dict(parse_qsl(parsed.query))
+
+    def report(self, report_id: str) -> dict[str, Any]:
+        """The signed report (envelope), its signature and log head verified with the hub's keys."""
+        envelope: dict[str, Any] = self.transport.get_json(f"/v1/reports/{quote(report_id, safe='')}")
+        self.trust.report(envelope)
+        return envelope
+
+    def report_csv(self, report_id: str) -> tuple[str, str]:
+        """The hub's per-partner CSV of a report: ``(file name the hub gives it, text)``."""
+        resp = self.transport.request("GET", f"/v1/reports/{quote(report_id, safe='')}.csv")
+        disposition = resp.headers.get("Content-Disposition", "")
+        found = re.search(r'filename="([^"/\\]+)"', disposition)
+        name = found.group(1) if found else f"tangkal-report-{report_id}.csv"
+        resp.encoding = resp.encoding or "utf-8"
+        return name, resp.text
 
     # -- transparency log ----------------------------------------------------
     def log_head(self) -> dict[str, Any]:

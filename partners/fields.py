@@ -22,6 +22,23 @@ from partners.numbers import BadNumber, to_e164
 #: Western Indonesia Time, the ministry's clock; Indonesia has no daylight saving.
 WIB = timezone(timedelta(hours=7), "WIB")
 _SPLIT = re.compile(r"[;,|\s]+")
+#: Category and channel names as Indonesian exports write them.
+CATEGORY_ALIASES = {
+    "penipuan": "scam",
+    "pengelabuan": "phishing",
+    "peniruan": "impersonation",
+    "penyamaran": "impersonation",
+    "pengambilalihan_akun": "account_takeover",
+    "lainnya": "other",
+}
+CHANNEL_ALIASES = {
+    "telepon": "voice",
+    "panggilan": "voice",
+    "suara": "voice",
+    "pesan": "messaging",
+    "chat": "messaging",
+    "lainnya": "other",
+}
 
 #: A record as one flat row, evidence members lifted to the top: the CSV
 #: columns ``push`` reads (:func:`record_from_fields`) and ``pull`` writes.
@@ -74,6 +91,7 @@ def number(value: Any) -> str:
 
 def category(value: Any) -> str:
     text = str(value).strip().lower().replace("-", "_").replace(" ", "_")
+    text = CATEGORY_ALIASES.get(text, text)
     if text not in CATEGORIES:
         raise BadField(f"category {value!r} is not one of {', '.join(CATEGORIES)}")
     return text
@@ -85,6 +103,7 @@ def channels(value: Any) -> list[str]:
     out: list[str] = []
     for item in items:
         name = str(item).strip().lower()
+        name = CHANNEL_ALIASES.get(name, name)
         if not name:
             continue
         if name not in CHANNELS:

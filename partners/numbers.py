@@ -13,6 +13,7 @@ import hashlib
 
 import phonenumbers
 
+from keys.phone import why_not_valid
 from partners.errors import PartnerError
 
 DEFAULT_REGION = "ID"
@@ -29,10 +30,10 @@ def to_e164(raw: str, region: str = DEFAULT_REGION) -> str:
         raise BadNumber("empty number")
     try:
         parsed = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException as exc:
-        raise BadNumber(f"{text!r} is not a phone number ({exc})") from None
+    except phonenumbers.NumberParseException:
+        raise BadNumber(f"{text!r} {why_not_valid(text, region)}") from None
     if not phonenumbers.is_valid_number(parsed):
-        raise BadNumber(f"{text!r} is not a valid number (read with default region {region})")
+        raise BadNumber(f"{text!r} {why_not_valid(text, region)}")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -26,6 +26,7 @@ from partners.client import HubClient
 from partners.errors import HubProblem
 from partners.inputs import Row
 from partners.journal import Journal, entry
+from partners.rejects import Rejects
 from partners.results import DUPLICATE, REJECTED, PushResult, Summary
 
 SIGNING_TIME = {"record": "issued_at", "ack": "acted_at"}
@@ -44,6 +45,7 @@ def facts(kind: str, body: dict[str, Any]) -> dict[str, Any]:
 class Pending:
     line: int
     signed: dict[str, Any]
+    raw: dict[str, str] | None = None
 
 
 @dataclass
@@ -55,6 +57,8 @@ class PushRun:
     journal: Journal
     report: Callable[[str], None]
     batch_size: int = 1000
+    dry_run: bool = False
+    rejects: Rejects = field(default_factory=lambda: Rejects(None))
     summary: Summary = field(default_factory=Summary)
     _earlier: dict[str, dict[str, Any]] = field(default_factory=dict)
     _seen: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
@@ -70,7 +74,12 @@ class PushRun:
         answers are handled here, in order, before the next batch is sent.
         """
         self._earlier = self.journal.accepted(self.kind)
-        push = self.client.push_records if self.kind == "record" else self.client.push_acks
+        self.summary.dry_run = self.dry_run
+        send = self.client.push_records if self.kind == "record" else self.client.push_acks
+
+        def push(signed: list[dict[str, Any]]) -> list[PushResult]:
+            return send(signed, dry_run=self.dry_run)
+
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tangkal-push")
         in_flight: tuple[list[Pending], Future[list[PushResult]]] | None = None
         try:
@@ -84,6 +93,7 @@ class PushRun:
                 advance(len(in_flight[0]))
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+            self.rejects.close()
         return self.summary
 
     def _batches(self, rows: Iterable[Row[dict[str, Any]]], advance: Callable[[int], None]) -> Iterator[list[Pending]]:
@@ -101,6 +111,7 @@ class PushRun:
             if row.error is not None or row.value is None:
                 self.report(f"line {row.line}: {row.error} (skipped)")
                 self.summary.reject("bad-row")
+                self.rejects.add(row.line, "bad-row", str(row.error), row.raw)
                 advance(1)
                 continue
             value = row.value
@@ -117,10 +128,13 @@ class PushRun:
                 else:
                     self.report(f"line {row.line}: id {object_id} is line {first}'s, with other content (skipped)")
                     self.summary.reject("conflict")
+                    self.rejects.add(
+                        row.line, "conflict", f"id {object_id} is line {first}'s, with other content", row.raw
+                    )
                 advance(1)
                 continue
             self._seen[object_id] = (row.line, facts(self.kind, body))
-            yield Pending(row.line, signed)
+            yield Pending(row.line, signed, row.raw)
 
     def _sign(self, body: dict[str, Any]) -> dict[str, Any]:
         earlier = self._earlier.get(body["id"])
@@ -137,9 +151,11 @@ class PushRun:
                 result = self._resolve_conflict(result)
             if result.status == REJECTED and result.error is not None:
                 self.report(f"line {pending.line}: rejected: {result.error.slug}: {result.error.detail}")
+                self.rejects.add(pending.line, result.error.slug, result.error.detail, pending.raw)
             self.summary.add(result)
             lines.append(entry(result, pending.line))
-        self.journal.append(lines)
+        if not self.dry_run:  # a dry run was given no receipts to keep
+            self.journal.append(lines)
 
     def _resolve_conflict(self, result: PushResult) -> PushResult:
         """A conflicting record that the hub holds with the same facts is a duplicate from an earlier run."""

@@ -19,6 +19,8 @@ from partners.errors import ItemRejected
 ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
 REJECTED = "rejected"
+#: A dry run's answer for an item the hub would accept (nothing stored, no receipt).
+VALID = "valid"
 
 
 @dataclass
@@ -34,7 +36,7 @@ class PushResult:
 
     @property
     def ok(self) -> bool:
-        return self.status in (ACCEPTED, DUPLICATE)
+        return self.status in (ACCEPTED, DUPLICATE, VALID)
 
     @property
     def receipt_body(self) -> dict[str, Any] | None:
@@ -66,10 +68,14 @@ class Summary:
     accepted: int = 0
     duplicate: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
+    valid: int = 0
+    dry_run: bool = False
 
     def add(self, result: PushResult) -> None:
         if result.status == ACCEPTED:
             self.accepted += 1
+        elif result.status == VALID:
+            self.valid += 1
         elif result.status == DUPLICATE:
             self.duplicate += 1
         else:
@@ -84,8 +90,12 @@ class Summary:
         return sum(self.rejected.values())
 
     def line(self, noun: str) -> str:
-        total = self.accepted + self.duplicate + self.rejected_total
-        text = f"{total:,} {noun}: {self.accepted:,} accepted, {self.duplicate:,} duplicate, {self.rejected_total:,} rejected"
+        total = self.accepted + self.valid + self.duplicate + self.rejected_total
+        first = f"{self.valid:,} valid" if self.dry_run else f"{self.accepted:,} accepted"
+        noun = noun.removesuffix("s") if total == 1 else noun
+        text = f"{total:,} {noun}: {first}, {self.duplicate:,} duplicate, {self.rejected_total:,} rejected"
         if self.rejected:
             text += " (" + ", ".join(f"{slug} {n:,}" for slug, n in sorted(self.rejected.items())) + ")"
+        if self.dry_run:
+            text += "; dry run: the hub judged them and stored nothing"
         return text

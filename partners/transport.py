@@ -136,8 +136,8 @@ class Transport:
     def get_json(self, path: str, params: dict[str, Any] | None = None, auth: bool = True) -> Any:
         return self._json(self.request("GET", path, params=params, auth=auth), path)
 
-    def post_json(self, path: str, body: Any) -> tuple[int, Any]:
-        resp = self.request("POST", path, json=body)
+    def post_json(self, path: str, body: Any, params: dict[str, Any] | None = None) -> tuple[int, Any]:
+        resp = self.request("POST", path, json=body, params=params)
         return resp.status_code, self._json(resp, path)
 
     # -- internals -----------------------------------------------------------

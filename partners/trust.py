@@ -135,6 +135,20 @@ class Trust:
         except SigningError as exc:
             raise VerificationFailed(f"tree head: {exc}") from None
 
+    def report(self, envelope: dict[str, Any]) -> dict[str, Any]:
+        """The body of a hub-signed report that verifies, its log head too."""
+        try:
+            try:
+                body = self._signed(envelope, "report", None)
+            except UnknownKid:
+                self.hub_jwks(refresh=True)
+                body = self._signed(envelope, "report", None)
+        except SigningError as exc:
+            raise VerificationFailed(f"report {envelope.get('report', {}).get('id', '?')}: {exc}") from None
+        if isinstance(body.get("log_head"), dict):
+            self.tree_head(body["log_head"])
+        return body
+
     def signed_by_partner(self, envelope: dict[str, Any], kind: str, partner_id: str) -> None:
         """Check a record or ack's signature with the key its ``kid`` names among ``partner_id``'s keys."""
         try:

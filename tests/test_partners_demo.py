@@ -89,3 +89,44 @@ def test_demo_world_once_then_refused_and_usable_by_the_partner_cli(app: Flask, 
         assert items and all(i["assignment"] is None or i["assignment"]["status"] != "pending" for i in items)
         verified = telkomsel.run("verify", "receipts", "tsel.jsonl", "--max", "5", cwd=tmp_path)
         assert verified.returncode == 0, verified.stderr
+
+
+def test_demo_env_files_follow_the_serving_address_and_its_hints_work_as_printed(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``make demo PORT=...``: every .env names the hub where it serves, and the printed commands run as they are."""
+    import os
+    import re
+    import subprocess
+
+    from tests.support import ROOT
+
+    app.config["HUB_URL"] = None  # as `flask demo` runs: no HUB_URL, the address make run serves on
+    app.cli.add_command(demo_command)
+    with serve(app) as url:
+        port = url.rsplit(":", 1)[1]
+        monkeypatch.setenv("PORT", port)
+        monkeypatch.setenv("HOST", "0.0.0.0")  # serving on every address: the loopback reaches it
+        monkeypatch.chdir(ROOT)
+        made = app.test_cli_runner().invoke(args=["demo", "--days", "3", "--out", str(tmp_path / "demo")])
+        assert made.exit_code == 0, made.output
+        for profile in PROFILES:
+            assert f"TANGKAL_HUB_URL=http://127.0.0.1:{port}\n" in (tmp_path / "demo" / f"{profile.id}.env").read_text()
+        hints = [line.strip() for line in made.output.splitlines() if line.startswith("  (set -a;")]
+        assert len(hints) == 2, made.output
+        assert all(re.search(r"; (tangkal|\S*python\S* -m partners) ", h) for h in hints), hints
+        assert not any(h.split("set +a; ")[1].startswith("python ") for h in hints)  # a bare python lacks the packages
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TANGKAL_", "PYTHONPATH"))}
+        pulled = subprocess.run(
+            ["bash", "-c", hints[0].replace("--out telkomsel.jsonl", f"--out {tmp_path / 'tsel.jsonl'}")],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert pulled.returncode == 0, pulled.stderr
+        assert "records pulled" in pulled.stderr
+        shown = subprocess.run(["bash", "-c", hints[1]], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert shown.returncode == 0, shown.stderr
+        assert "daily report" in shown.stdout and "verified" in shown.stdout

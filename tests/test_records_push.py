@@ -156,11 +156,14 @@ def test_malformed_record_is_invalid_record(world: World, name: str):
     assert _slug(res) == "invalid-record", name
 
 
-def test_field_level_detail_names_the_pointer(world: World):
-    body = record_body("kominfo", TSEL, confidence=101)
-    (res,) = world.push(world.kominfo, world.kominfo.sign("record", body))
-    assert res["error"]["errors"][0]["pointer"] == "/record/confidence"
-    assert "/record/confidence" in res["error"]["detail"]
+def test_field_level_detail_points_into_the_request_body(world: World):
+    """The pointer is an RFC 6901 pointer into what was sent: the item's index, then its member."""
+    good = world.kominfo.sign("record", record_body("kominfo", TSEL))
+    bad = world.kominfo.sign("record", record_body("kominfo", TSEL, confidence=101))
+    ok, res = world.push(world.kominfo, good, bad)
+    assert ok["status"] == "accepted"
+    assert res["error"]["errors"][0]["pointer"] == "/records/1/record/confidence"
+    assert res["error"]["detail"].startswith("/records/1/record/confidence: ")
 
 
 def test_issued_within_skew_is_fine(world: World):

@@ -172,5 +172,6 @@ class AckJudge:
         return [Stored(r["id"], r["sha256"], r["log_index"], received_at) for r in rows]
 
 
-def push(caller: Caller, items: list[Any]) -> list[dict[str, Any]]:
-    return run(AckJudge(caller), items)
+def push(caller: Caller, items: list[Any], dry_run: bool = False) -> list[dict[str, Any]]:
+    """Judge and store a batch; ``dry_run`` judges the same way and stores nothing (hub.batch.run)."""
+    return run(AckJudge(caller), items, dry_run=dry_run)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from hub import examples
 from hub.schemas import MAX_JSON_INT, PartnerId, Sha256Hex, Signature, Strict, Timestamp, Uuid
 from keys.wire import MAX_REASON, Outcome
 
@@ -26,6 +27,8 @@ class SignedAck(Strict):
 
 class AckPushRequest(BaseModel):
     """1 to 1000 signed acks; each is judged on its own."""
+
+    model_config = ConfigDict(extra="forbid")
 
     acks: Annotated[list[SignedAck], Field(min_length=1, max_length=1000)]
 
@@ -53,14 +56,9 @@ class AttestationResult(BaseModel):
     expected_count: int
 
 
-EXAMPLE_ACK: dict[str, Any] = {
-    "ack": {
-        "id": "5b0e4f7a-3c1d-4e2f-8a9b-1c2d3e4f5a6b",
-        "record_id": "8d3f6c2e-6b1f-4f43-9a7e-0c8e2f1d9b10",
-        "partner": "telkomsel",
-        "outcome": "blocked",
-        "reason": None,
-        "acted_at": "2026-11-28T12:00:00Z",
-    },
-    "signature": {"alg": "Ed25519", "kid": "telkomsel-2026-01", "value": "<86 base64url characters>"},
-}
+EXAMPLE_ACK = examples.ACK
+
+#: Conformance vectors (docs/conformance/log.json): the ack's receipt, signed by the hub's test key.
+EXAMPLE_ACK_RECEIPT = examples.ACK_RECEIPT
+
+EXAMPLE_ATTESTATION = examples.ATTESTATION

@@ -13,10 +13,23 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.auth.models import Partner, PartnerKey
 from hub.auth.protect import current_caller, hub_url, require
+from hub.auth.schemas import (
+    EXAMPLE_INTROSPECTION,
+    EXAMPLE_JWK,
+    EXAMPLE_METADATA,
+    EXAMPLE_REVOKE_FORM,
+    EXAMPLE_TOKEN,
+    EXAMPLE_TOKEN_FORM,
+    IntrospectForm,
+    Introspection,
+    Revoked,
+    RevokeForm,
+    TokenForm,
+)
 from hub.auth.scopes import SCOPE_DESCRIPTIONS
 from hub.auth.server import ASSERTION_ALGS, AUTH_METHODS, authorization_server
 from hub.db import db
-from hub.openapi import operation
+from hub.openapi import FORM, operation
 from hub.problems import Problem
 from hub.ratelimit import limiter
 from hub.signing import published_jwks
@@ -92,7 +105,13 @@ def _limit_token_endpoint() -> str:
 @operation(
     summary="Get an access token (client_credentials; RFC 6749 §4.4)",
     tag="oauth",
+    operation_id="getToken",
+    request=TokenForm,
+    request_media=FORM,
+    request_example=EXAMPLE_TOKEN_FORM,
     responses={200: TokenResponse},
+    response_example=EXAMPLE_TOKEN,
+    oauth=True,
     description="Form-encoded. Client authentication: client_secret_basic, client_secret_post or "
     "private_key_jwt (RFC 7523, Ed25519 or EdDSA). Errors follow RFC 6749 §5.2.",
 )
@@ -101,19 +120,47 @@ def token() -> Response:
 
 
 @bp.post("/oauth/revoke")
-@operation(summary="Revoke an access token (RFC 7009)", tag="oauth", responses={200: "Revoked, or not yours"})
+@operation(
+    summary="Revoke an access token (RFC 7009)",
+    tag="oauth",
+    operation_id="revokeToken",
+    request=RevokeForm,
+    request_media=FORM,
+    request_example=EXAMPLE_REVOKE_FORM,
+    responses={200: Revoked},
+    response_example={},
+    oauth=True,
+    description="Works at once on every hub instance. Revoking a token that is not the caller's answers 200 "
+    "and changes nothing.",
+)
 def revoke() -> Response:
     return _oauth_errors(lambda: authorization_server().create_endpoint_response("revocation"))
 
 
 @bp.post("/oauth/introspect")
-@operation(summary="Introspect a token (RFC 7662); ministry clients only", tag="oauth", responses={200: "Token state"})
+@operation(
+    summary="Introspect a token (RFC 7662); ministry clients only",
+    tag="oauth",
+    operation_id="introspectToken",
+    request=IntrospectForm,
+    request_media=FORM,
+    request_example=EXAMPLE_REVOKE_FORM,
+    responses={200: Introspection},
+    response_example=EXAMPLE_INTROSPECTION,
+    oauth=True,
+)
 def introspect() -> Response:
     return _oauth_errors(lambda: authorization_server().create_endpoint_response("introspection"))
 
 
 @bp.get("/.well-known/oauth-authorization-server")
-@operation(summary="Authorization server metadata (RFC 8414)", tag="oauth", responses={200: ServerMetadata})
+@operation(
+    summary="Authorization server metadata (RFC 8414)",
+    tag="oauth",
+    operation_id="getServerMetadata",
+    responses={200: ServerMetadata},
+    response_example=EXAMPLE_METADATA,
+)
 def metadata() -> Response:
     url = hub_url()
     return jsonify(
@@ -136,7 +183,13 @@ def metadata() -> Response:
 
 
 @bp.get("/.well-known/jwks.json")
-@operation(summary="The hub's public keys, old ones included", tag="keys", responses={200: JWKSet})
+@operation(
+    summary="The hub's public keys, old ones included",
+    tag="keys",
+    operation_id="getHubKeys",
+    responses={200: JWKSet},
+    response_example={"keys": [EXAMPLE_JWK]},
+)
 def hub_jwks() -> Response:
     resp = jsonify(published_jwks())
     resp.cache_control.public = True
@@ -145,7 +198,13 @@ def hub_jwks() -> Response:
 
 
 @bp.get("/v1/partners/<partner_id>/keys")
-@operation(summary="A partner's public keys with their status", tag="keys", responses={200: PartnerKeySet})
+@operation(
+    summary="A partner's public keys with their status",
+    tag="keys",
+    operation_id="getPartnerKeys",
+    responses={200: PartnerKeySet},
+    response_example={"keys": [{**EXAMPLE_JWK, "kid": "telkomsel-2026-01", "status": "active", "revoked_at": None}]},
+)
 def partner_keys(partner_id: str) -> Response:
     if db.session.get(Partner, partner_id) is None:
         raise Problem("not-found", f"No partner {partner_id!r}.")
@@ -171,7 +230,19 @@ class WhoAmI(BaseModel):
 
 @bp.get("/v1/whoami")
 @require(None)
-@operation(summary="Who the access token stands for", tag="oauth", responses={200: WhoAmI})
+@operation(
+    summary="Who the access token stands for",
+    tag="oauth",
+    operation_id="whoami",
+    responses={200: WhoAmI},
+    response_example={
+        "partner": "telkomsel",
+        "kind": "operator",
+        "client_id": "tk_3q2f8Yc1mQ",
+        "scope": "acks:write attestations:write log:read records:read records:write",
+        "expires_at": "2026-11-28T10:15:00Z",
+    },
+)
 def whoami() -> Response:
 
     caller = current_caller()

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel, Field
 
+from hub import examples
 from hub.api import query_model
 from hub.auth.protect import require
 from hub.ledger import log
@@ -71,20 +72,19 @@ class Entries(BaseModel):
     entries: list[dict[str, Any]]
 
 
+EXAMPLE_CONSISTENCY = examples.CONSISTENCY
+
+EXAMPLE_ENTRIES: dict[str, Any] = {"start": 2, "end": 3, "entries": [examples.ACK]}
+
+
 @bp.get("/v1/log/head")
 @require("log:read")
 @operation(
     summary="The signed tree head",
     tag="log",
+    operation_id="getLogHead",
     responses={200: SignedTreeHead},
-    response_example={
-        "tree_head": {
-            "size": 13,
-            "root_hash": "004eacc069f9dc1a4654c0021bbf938cafed050ae7905541c1ae89be03027c8f",
-            "timestamp": "2026-11-28T10:05:00.120Z",
-        },
-        "signature": {"alg": "Ed25519", "kid": "tangkal-20261128-9a8b7c", "value": "<86 base64url characters>"},
-    },
+    response_example=examples.TREE_HEAD,
 )
 def head() -> Response:
     return jsonify(log.signed_head())
@@ -95,9 +95,10 @@ def head() -> Response:
 @operation(
     summary="Inclusion proof of leaf index in the tree of size",
     tag="log",
+    operation_id="getInclusionProof",
     query=InclusionQuery,
     responses={200: InclusionProof},
-    response_example={"index": 5, "size": 13, "path": ["<64 hex>", "<64 hex>", "<64 hex>", "<64 hex>"]},
+    response_example=examples.INCLUSION,
 )
 def inclusion() -> Response:
     q = query_model(InclusionQuery)
@@ -114,9 +115,10 @@ def inclusion() -> Response:
 @operation(
     summary="Consistency proof between two tree sizes",
     tag="log",
+    operation_id="getConsistencyProof",
     query=ConsistencyQuery,
     responses={200: ConsistencyProof},
-    response_example={"first": 5, "second": 13, "path": ["<64 hex>", "<64 hex>", "<64 hex>"]},
+    response_example=EXAMPLE_CONSISTENCY,
 )
 def consistency() -> Response:
     q = query_model(ConsistencyQuery)
@@ -133,8 +135,10 @@ def consistency() -> Response:
 @operation(
     summary="The leaves' signed objects from start (end exclusive, at most 1000)",
     tag="log",
+    operation_id="getLogEntries",
     query=EntriesQuery,
     responses={200: Entries},
+    response_example=EXAMPLE_ENTRIES,
 )
 def entries() -> Response:
     q = query_model(EntriesQuery)

@@ -171,8 +171,9 @@ class RecordJudge:
         return _store(accepted, received_at, self.anomalies)
 
 
-def push(caller: Caller, items: list[Any]) -> list[dict[str, Any]]:
-    return run(RecordJudge(caller), items)
+def push(caller: Caller, items: list[Any], dry_run: bool = False) -> list[dict[str, Any]]:
+    """Judge and store a batch; ``dry_run`` judges the same way and stores nothing (hub.batch.run)."""
+    return run(RecordJudge(caller), items, dry_run=dry_run)
 
 
 def _check_unblock(

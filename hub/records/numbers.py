@@ -15,6 +15,7 @@ import phonenumbers
 from phonenumbers import carrier as pn_carrier
 
 from hub.problems import Problem
+from keys.phone import why_not_valid
 
 DEFAULT_REGION = "ID"
 
@@ -55,10 +56,10 @@ def check_e164(raw: str) -> NumberInfo:
         )
     try:
         parsed = phonenumbers.parse(raw, None)
-    except phonenumbers.NumberParseException as exc:
-        raise Problem("invalid-number", f"{raw!r} is not a phone number: {exc}.{hint}", suggestion=suggestion) from None
+    except phonenumbers.NumberParseException:
+        raise Problem("invalid-number", f"{raw!r} {why_not_valid(raw, None)}.{hint}", suggestion=suggestion) from None
     if not phonenumbers.is_valid_number(parsed):
-        raise Problem("invalid-number", f"{raw!r} is not a valid number for any region.{hint}", suggestion=suggestion)
+        raise Problem("invalid-number", f"{raw!r} {why_not_valid(raw, None)}.{hint}", suggestion=suggestion)
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     if e164 != raw:
         raise Problem(

@@ -17,15 +17,16 @@ from hub.records.models import Record
 from hub.records.numbers import check_e164
 from hub.records.schemas import (
     EXAMPLE_HASH_RANGE,
-    EXAMPLE_ITEM,
     EXAMPLE_NUMBER,
     EXAMPLE_PULL_RESPONSE,
+    EXAMPLE_PUSH_REQUEST,
     EXAMPLE_PUSH_RESPONSE,
-    EXAMPLE_RECORD,
+    EXAMPLE_RECORD_DETAIL,
     HashRange,
     NumberView,
     PullQuery,
     PullResponse,
+    PushQuery,
     PushRequest,
     PushResponse,
     RecordDetail,
@@ -40,17 +41,22 @@ bp = Blueprint("records", __name__)
 @operation(
     summary="Push signed records (1 to 1000); each item is judged on its own",
     tag="records",
+    operation_id="pushRecords",
+    query=PushQuery,
     request=PushRequest,
     responses={200: PushResponse},
-    request_example={"records": [EXAMPLE_RECORD]},
+    request_example=EXAMPLE_PUSH_REQUEST,
     response_example=EXAMPLE_PUSH_RESPONSE,
     description="Answered 200 with one result per item, in order: accepted (with a hub-signed receipt), "
-    "duplicate (the original receipt) or rejected (with a problem object). Nothing of a rejected item is stored.",
+    "duplicate (the original receipt) or rejected (with a problem object). Nothing of a rejected item is stored. "
+    "With dry_run=true each item is judged exactly the same way but nothing is stored, logged or signed: "
+    "valid (no receipt), duplicate (the original receipt) or rejected.",
 )
 def push() -> Response:
     items = read_batch(read_json(), "records")
-    results = ingest.push(current_caller(), items)
-    count_items("record", results)
+    dry_run = query_model(PushQuery).dry_run
+    results = ingest.push(current_caller(), items, dry_run=dry_run)
+    count_items("record", results, dry_run=dry_run)
     return jsonify({"results": results})
 
 
@@ -59,6 +65,7 @@ def push() -> Response:
 @operation(
     summary="Pull the records you may see, after a cursor",
     tag="records",
+    operation_id="pullRecords",
     query=PullQuery,
     responses={200: PullResponse},
     response_example=EXAMPLE_PULL_RESPONSE,
@@ -75,8 +82,9 @@ def pull() -> Response:
 @operation(
     summary="One record; its issuer and the ministry also see every assignment",
     tag="records",
+    operation_id="getRecord",
     responses={200: RecordDetail},
-    response_example=EXAMPLE_ITEM,
+    response_example=EXAMPLE_RECORD_DETAIL,
 )
 def get_record(record_id: str) -> Response:
     caller = current_caller()
@@ -94,6 +102,7 @@ def get_record(record_id: str) -> Response:
 @operation(
     summary="A number's state: blocked while any block is in force",
     tag="numbers",
+    operation_id="getNumber",
     responses={200: NumberView},
     response_example=EXAMPLE_NUMBER,
 )
@@ -115,6 +124,7 @@ def number(number: str) -> Response:
 @operation(
     summary="k-anonymous check: hashes of blocked numbers by a 5-hex prefix",
     tag="numbers",
+    operation_id="getHashRange",
     responses={200: HashRange},
     response_example=EXAMPLE_HASH_RANGE,
     description="prefix: the first 5 lowercase hex characters of SHA-256 of the E.164 number. "

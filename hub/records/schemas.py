@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from hub import examples
+from hub.openapi import ProblemModel
 from hub.schemas import MAX_JSON_INT, PartnerId, Sha256Hex, Signature, Strict, Timestamp, Uuid
-from keys.wire import CHANNELS, MAX_EVIDENCE_REF, MAX_REASON, Action, Category, Channel
+from keys.wire import CHANNELS, MAX_EVIDENCE_REF, MAX_QUERY_INT, MAX_REASON, Action, Category, Channel
 
 
 class Evidence(Strict):
@@ -71,55 +73,54 @@ class SignedRecord(Strict):
     signature: Signature
 
 
-EXAMPLE_RECORD: dict[str, Any] = {
-    "record": {
-        "id": "8d3f6c2e-6b1f-4f43-9a7e-0c8e2f1d9b10",
-        "issuer": "kominfo",
-        "number": "+6281234567890",
-        "action": "block",
-        "category": "scam",
-        "channels": ["voice", "sms", "messaging"],
-        "reason": "Impersonates a bank; 17 verified complaints",
-        "evidence": {"complaints": 17, "ref": "ADN-2026-000123"},
-        "confidence": 90,
-        "observed_at": "2026-11-27T08:00:00Z",
-        "issued_at": "2026-11-28T10:00:00Z",
-        "expires_at": "2027-11-28T00:00:00Z",
-        "supersedes": None,
-    },
-    "signature": {"alg": "Ed25519", "kid": "kominfo-2026-01", "value": "<86 base64url characters>"},
-}
-
-
 class PushRequest(BaseModel):
     """1 to 1000 signed records; each is judged on its own.
 
     (The outer shape is checked by hub.batch; this model documents it.)
     """
 
+    model_config = ConfigDict(extra="forbid")
+
     records: Annotated[list[SignedRecord], Field(min_length=1, max_length=1000)]
 
 
+class PushQuery(BaseModel):
+    """The query of every batch push (PROTOCOL 1.1 section 4)."""
+
+    dry_run: bool = Field(
+        False,
+        description="true: judge every item exactly as a real push would (signature, rules, duplicates against what "
+        "is stored) but store, log and sign nothing; results are valid, duplicate (with the original receipt) or "
+        "rejected",
+    )
+
+
 class Receipt(BaseModel):
+    """What the hub received and where it logged it; sha256 is over the JCS bytes of the signed member."""
+
     object_id: str
-    kind: Literal["record", "ack"]
-    sha256: str
-    seq: int
-    log_index: int
+    kind: Literal["record", "ack", "number_event"]
+    sha256: Sha256Hex
+    seq: int = Field(ge=1)
+    log_index: int = Field(ge=0)
     received_at: str
     hub: str
 
 
 class SignedReceipt(BaseModel):
+    """A receipt, signed by the hub (verify with GET /.well-known/jwks.json)."""
+
     receipt: Receipt
-    signature: dict[str, str]
+    signature: Signature
 
 
 class ItemResult(BaseModel):
+    """One item's answer: accepted and duplicate carry a receipt, rejected a problem; valid (dry run) neither."""
+
     id: str | None
-    status: Literal["accepted", "duplicate", "rejected"]
+    status: Literal["accepted", "duplicate", "rejected", "valid"]
     receipt: SignedReceipt | None = None
-    error: dict[str, Any] | None = None
+    error: ProblemModel | None = None
 
 
 class PushResponse(BaseModel):
@@ -129,6 +130,8 @@ class PushResponse(BaseModel):
 
 
 class AssignmentView(BaseModel):
+    """The caller's own assignment of the record."""
+
     status: Literal["pending", "delivered", "acted"]
     assigned_at: str
     delivered_at: str | None
@@ -136,9 +139,11 @@ class AssignmentView(BaseModel):
 
 
 class PullItem(BaseModel):
+    """A record as accepted, with its receipt and the caller's assignment (null if none)."""
+
     seq: int
-    record: dict[str, Any]
-    signature: dict[str, str]
+    record: RecordBody
+    signature: Signature
     receipt: SignedReceipt
     assignment: AssignmentView | None
 
@@ -152,11 +157,13 @@ class PullResponse(BaseModel):
 
 
 class PullQuery(BaseModel):
-    after: Annotated[int, Field(ge=0, description="the last seq already seen (0 to start)")] = 0
-    limit: Annotated[int, Field(ge=1, le=1000)] = 100
+    after: Annotated[int, Field(ge=0, le=MAX_QUERY_INT, description="the last seq already seen (0 to start)")] = 0
+    limit: Annotated[int, Field(ge=1, le=1000, description="items per page")] = 100
 
 
 class AssignmentDetail(AssignmentView):
+    """A partner's assignment of the record, with its signed ack (or null)."""
+
     partner: str
     ack: dict[str, Any] | None
 
@@ -173,7 +180,9 @@ class NumberView(BaseModel):
     number: str
     carrier: str | None
     blocked: bool
-    records: list[PullItem]
+    reassigned_at: str | None = Field(None, description="(1.1) effective_at of the latest reassigned event, or null")
+    record_count: int | None = Field(None, description="(1.1) how many records the caller may see in all")
+    records: list[PullItem] = Field(description="newest first, at most 100")
 
 
 class HashRange(BaseModel):
@@ -183,18 +192,12 @@ class HashRange(BaseModel):
     suffixes: list[str]
 
 
-EXAMPLE_RECEIPT: dict[str, Any] = {
-    "receipt": {
-        "object_id": "8d3f6c2e-6b1f-4f43-9a7e-0c8e2f1d9b10",
-        "kind": "record",
-        "sha256": "a58b691f82b75ed1864846c03f059b16dfe33080e410c1b39731ffb7dbb9660c",
-        "seq": 1,
-        "log_index": 0,
-        "received_at": "2026-11-28T10:00:01.250Z",
-        "hub": "tangkal",
-    },
-    "signature": {"alg": "Ed25519", "kid": "tangkal-20261128-9a8b7c", "value": "<86 base64url characters>"},
-}
+#: The examples are conformance vectors (hub.examples, docs/conformance/).
+EXAMPLE_RECORD = examples.RECORD
+
+EXAMPLE_PUSH_REQUEST: dict[str, Any] = {"records": [EXAMPLE_RECORD]}
+
+EXAMPLE_RECEIPT = examples.RECORD_RECEIPT
 
 EXAMPLE_PUSH_RESPONSE: dict[str, Any] = {
     "results": [
@@ -226,12 +229,29 @@ EXAMPLE_ITEM: dict[str, Any] = {
     },
 }
 
+EXAMPLE_RECORD_DETAIL: dict[str, Any] = {
+    **EXAMPLE_ITEM,
+    "assignment": None,
+    "assignments": [
+        {
+            "partner": "telkomsel",
+            "status": "acted",
+            "assigned_at": "2026-11-28T10:00:01.250Z",
+            "delivered_at": "2026-11-28T10:02:00Z",
+            "acted_at": "2026-11-28T12:00:03.100Z",
+            "ack": examples.ACK,
+        }
+    ],
+}
+
 EXAMPLE_PULL_RESPONSE: dict[str, Any] = {"items": [EXAMPLE_ITEM], "next_after": 1, "has_more": False}
 
 EXAMPLE_NUMBER: dict[str, Any] = {
     "number": "+6281234567890",
     "carrier": "Telkomsel",
     "blocked": True,
+    "reassigned_at": None,
+    "record_count": 1,
     "records": [EXAMPLE_ITEM],
 }
 

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from hub.clock import JAKARTA
+from keys.timefmt import JAKARTA
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from hub import examples
 from hub.api import query_model, read_json, validate
 from hub.auth.protect import require
 from hub.db import db
@@ -18,7 +19,7 @@ from hub.problems import Problem
 from hub.reports import service
 from hub.reports.models import Delivery, Report
 from hub.reports.periods import Period
-from hub.schemas import Timestamp
+from hub.schemas import Signature, Timestamp
 from keys.timefmt import format_ts, parse_ts
 
 bp = Blueprint("reports", __name__)
@@ -59,11 +60,165 @@ class AdhocRequest(BaseModel):
     end: Timestamp
 
 
+class Acted(BaseModel):
+    blocked: int
+    unblocked: int
+    rejected: int
+    not_applicable: int
+
+
+class AttestationState(BaseModel):
+    """The partner's latest attestation at the period's end."""
+
+    as_of: str
+    match: bool
+
+
+class PartnerRow(BaseModel):
+    """One partner's figures for the period (PROTOCOL section 8)."""
+
+    partner: str
+    kind: Literal["operator", "ott", "ministry"]
+    issued: int
+    assigned: int
+    delivered: int
+    acted: Acted
+    pending: int
+    overdue: int
+    within_sla_share: float | None
+    median_hours_to_act: float | None
+    p95_hours_to_act: float | None
+    attestation: AttestationState | None
+
+
+class OverdueItem(BaseModel):
+    """An assignment not acted on sla_hours after it was made."""
+
+    record_id: str
+    partner: str
+    number: str
+    action: Literal["block", "unblock"]
+    assigned_at: str
+    due_at: str
+    status_at_end: Literal["pending", "delivered"]
+
+
+class Overdue(BaseModel):
+    """count: all of them; items: the oldest, at most 1,000."""
+
+    count: int
+    items: list[OverdueItem]
+
+
+class Anomaly(BaseModel):
+    """A number reported again after its operator acked blocked (rereport), or an attestation that does not match."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: str = Field(examples=["rereport", "attestation_mismatch"])
+    at: str
+    partner: str
+    detail: str
+
+
+class ReportBody(BaseModel):
+    """The unsigned report; members added by later protocol versions may follow."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    kind: Literal["daily", "monthly", "adhoc"]
+    period: ReportPeriod
+    generated_at: str
+    sla_hours: int
+    log_head: dict[str, Any] = Field(description="the signed tree head at the period's end")
+    totals: dict[str, Any]
+    partners: list[PartnerRow]
+    overdue: Overdue
+    anomalies: list[Anomaly]
+
+
 class SignedReport(BaseModel):
     """The report of PROTOCOL.md section 8, signed by the hub."""
 
-    report: dict[str, Any]
-    signature: dict[str, str]
+    report: ReportBody
+    signature: Signature
+
+
+EXAMPLE_REPORT_CSV = (
+    "partner,kind,issued,assigned,delivered,acted_blocked,acted_unblocked,acted_rejected,acted_not_applicable,"
+    "pending,overdue,within_sla_share,median_hours_to_act,p95_hours_to_act,attestation_as_of,attestation_match,"
+    "period_start,period_end\r\n"
+    "telkomsel,operator,0,7,7,8,0,0,0,5,0,0.2857,12.307,49.655,2026-11-27T15:00:00Z,true,"
+    "2026-11-26T17:00:00Z,2026-11-27T17:00:00Z\r\n"
+)
+
+EXAMPLE_SIGNED_REPORT: dict[str, Any] = {
+    "report": {
+        "id": "6aee2b48-f180-4687-b275-d8bd43835689",
+        "kind": "daily",
+        "period": {"start": "2026-11-26T17:00:00Z", "end": "2026-11-27T17:00:00Z"},
+        "generated_at": "2026-11-27T17:05:00.412Z",
+        "sla_hours": 24,
+        "log_head": examples.TREE_HEAD,
+        "totals": {
+            "partners": 1,
+            "issued": 0,
+            "assigned": 7,
+            "delivered": 7,
+            "acted": {"blocked": 8, "unblocked": 0, "rejected": 0, "not_applicable": 0},
+            "pending": 5,
+            "overdue": 1,
+            "anomalies": 1,
+        },
+        "partners": [
+            {
+                "partner": "telkomsel",
+                "kind": "operator",
+                "issued": 0,
+                "assigned": 7,
+                "delivered": 7,
+                "acted": {"blocked": 8, "unblocked": 0, "rejected": 0, "not_applicable": 0},
+                "pending": 5,
+                "overdue": 1,
+                "within_sla_share": 0.2857,
+                "median_hours_to_act": 12.307,
+                "p95_hours_to_act": 49.655,
+                "attestation": {"as_of": "2026-11-27T15:00:00Z", "match": True},
+            }
+        ],
+        "overdue": {
+            "count": 1,
+            "items": [
+                {
+                    "record_id": "8d3f6c2e-6b1f-4f43-9a7e-0c8e2f1d9b10",
+                    "partner": "telkomsel",
+                    "number": "+6281234567890",
+                    "action": "block",
+                    "assigned_at": "2026-11-25T10:00:01.250Z",
+                    "due_at": "2026-11-26T10:00:01.250Z",
+                    "status_at_end": "delivered",
+                }
+            ],
+        },
+        "anomalies": [
+            {
+                "kind": "rereport",
+                "at": "2026-11-27T03:12:44.500Z",
+                "partner": "telkomsel",
+                "number": "+6281234567890",
+                "record_id": "3c9a7e52-41d8-4b6f-9e0a-5d2c8b7f1e34",
+                "related_record_id": "8d3f6c2e-6b1f-4f43-9a7e-0c8e2f1d9b10",
+                "detail": "+6281234567890 was reported again while telkomsel's block (acked blocked) was in force",
+            }
+        ],
+    },
+    "signature": {
+        "alg": "Ed25519",
+        "kid": "tangkal-20261128-9a8b7c",
+        "value": "PZMdQdPn14yQ8rpP3V7BrktWMsiielju4szqpXtm1dcUP3jocpccBOR1F4YL4dPlB1sdaWYbTD1mMRjstybDDw",
+    },
+}
 
 
 class DeliveryState(BaseModel):
@@ -90,6 +245,7 @@ def _get(report_id: str) -> Report:
 @operation(
     summary="List reports",
     tag="reports",
+    operation_id="listReports",
     query=ReportQuery,
     responses={200: ReportList},
     response_example={
@@ -145,27 +301,52 @@ def list_reports() -> Response:
 @bp.get("/v1/reports/<report_id>.csv")
 @require("reports:read")
 @operation(
-    summary="A report's per-partner table as CSV", tag="reports", responses={200: "text/csv, one row per partner"}
+    summary="A report's per-partner table as CSV",
+    tag="reports",
+    operation_id="getReportCsv",
+    responses={200: "One row per partner with the members of a report's partner rows, and the report's period"},
+    response_media="text/csv",
+    response_example=EXAMPLE_REPORT_CSV,
+    description="Named tangkal-<kind>-<Jakarta period>-<id>.csv (Content-Disposition). The overdue items and "
+    "anomalies are in the signed JSON report; `tangkal reports csv --table overdue|anomalies` writes them as CSV.",
 )
 def report_csv(report_id: str) -> Response:
     row = _get(report_id)
     resp = Response(service.to_csv(row), mimetype="text/csv")
-    resp.headers["Content-Disposition"] = (
-        f'attachment; filename="tangkal-{row.kind}-{format_ts(row.period_start)[:10]}-{row.id}.csv"'
-    )
+    resp.headers["Content-Disposition"] = f'attachment; filename="{service.csv_filename(row)}"'
     return resp
 
 
 @bp.get("/v1/reports/<report_id>")
 @require("reports:read")
-@operation(summary="A report, signed", tag="reports", responses={200: SignedReport})
+@operation(
+    summary="A report, signed",
+    tag="reports",
+    operation_id="getReport",
+    responses={200: SignedReport},
+    response_example=EXAMPLE_SIGNED_REPORT,
+)
 def get_report(report_id: str) -> Response:
     return jsonify(service.envelope(_get(report_id)))
 
 
 @bp.get("/v1/reports/<report_id>/delivery")
 @require("reports:read")
-@operation(summary="The report's webhook delivery state", tag="reports", responses={200: DeliveryState})
+@operation(
+    summary="The report's webhook delivery state",
+    tag="reports",
+    operation_id="getReportDelivery",
+    responses={200: DeliveryState},
+    response_example={
+        "report_id": "6aee2b48-f180-4687-b275-d8bd43835689",
+        "url": "https://pengaduan.komdigi.go.id/tangkal/reports",
+        "status": "delivered",
+        "attempts": 2,
+        "last_error": None,
+        "next_attempt_at": None,
+        "delivered_at": "2026-11-27T17:06:12.031Z",
+    },
+)
 def delivery(report_id: str) -> Response:
     _get(report_id)
     d = db.session.scalars(select(Delivery).where(Delivery.report_id == report_id)).first()
@@ -189,8 +370,10 @@ def delivery(report_id: str) -> Response:
 @operation(
     summary="Make an ad-hoc report over any period, now",
     tag="reports",
+    operation_id="createAdhocReport",
     request=AdhocRequest,
     responses={201: SignedReport},
+    response_example=EXAMPLE_SIGNED_REPORT,
     request_example={"kind": "adhoc", "start": "2026-11-01T00:00:00Z", "end": "2026-11-15T00:00:00Z"},
 )
 def make_adhoc() -> tuple[Response, int]:

@@ -27,6 +27,7 @@ from hub.reports import compute
 from hub.reports.models import Delivery, Report
 from hub.reports.periods import Period
 from hub.signing import signer
+from keys.timefmt import jakarta_period
 
 CSV_COLUMNS = [
     "partner",
@@ -45,6 +46,8 @@ CSV_COLUMNS = [
     "p95_hours_to_act",
     "attestation_as_of",
     "attestation_match",
+    "period_start",
+    "period_end",
 ]
 
 
@@ -104,15 +107,21 @@ def envelope(row: Report) -> dict[str, Any]:
 
 
 def to_csv(row: Report) -> str:
-    """One row per partner, with a header, the columns of PROTOCOL.md section 8."""
+    """One row per partner, with a header: the columns of PROTOCOL.md section 8, then the report's period.
+
+    ``period_start`` and ``period_end`` (UTC, as in the JSON) repeat on every
+    row so that the CSVs of many days can be concatenated into one sheet.
+    """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for r in envelope(row)["report"]["partners"]:
+    report = envelope(row)["report"]
+    for r in report["partners"]:
         att = r["attestation"] or {}
         flat = {**r, **{f"acted_{k}": v for k, v in r["acted"].items()}}
         flat["attestation_as_of"] = att.get("as_of", "")
         flat["attestation_match"] = "" if not att else str(att["match"]).lower()
+        flat["period_start"], flat["period_end"] = report["period"]["start"], report["period"]["end"]
         writer.writerow(["" if flat.get(c) is None else flat[c] for c in CSV_COLUMNS])
     return out.getvalue()
 
@@ -133,3 +142,8 @@ def daily_totals(since: datetime, until: datetime) -> dict[datetime, dict[str, A
         .order_by(Report.period_start)
     )
     return {start: json.loads(text) for start, text in rows if text is not None}
+
+
+def csv_filename(row: Report) -> str:
+    """``tangkal-<kind>-<Jakarta period>-<id>.csv``."""
+    return f"tangkal-{row.kind}-{jakarta_period(row.kind, row.period_start, row.period_end)}-{row.id}.csv"

@@ -74,5 +74,7 @@ def run(args: argparse.Namespace, out: Reporter) -> int:
                 time.sleep(args.interval)
     finally:
         writer.close()
-        out.info(f"{pulled:,} records pulled (after {first_after} -> {cursor.after}); cursor {cursor_path}")
+        out.info(
+            f"{pulled:,} record{'' if pulled == 1 else 's'} pulled (after {first_after} -> {cursor.after}); cursor {cursor_path}"
+        )
     return EXIT_OK

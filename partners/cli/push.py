@@ -1,13 +1,16 @@
 """``push``: sign and push records from a CSV export or a JSONL file.
 
-CSV columns (a header row; names are case-insensitive, unknown columns are
+CSV columns (a header row; cells separated by commas, semicolons or tabs,
+read off the header; names are case-insensitive, unknown columns are
 ignored and never sent): ``number`` (also ``msisdn``, ``nomor``; local forms
 such as ``0812-3456-7890`` are turned into E.164 with region ID),
-``category``, ``channels`` (``voice;sms;messaging``), ``reason``,
-``complaints``, ``ref``, and optionally ``digest``, ``confidence``,
-``observed_at``, ``expires_at`` (times without a zone are Jakarta time),
-``action`` and ``supersedes`` (for unblocks), ``id``. JSONL lines hold the
-same members as JSON, or whole signed records, sent as they are.
+``category`` (``kategori``), ``channels`` (``kanal``; ``voice;sms;messaging``),
+``reason`` (``alasan``), ``complaints`` (``jumlah_aduan``), ``ref``
+(``bukti``), and optionally ``digest``, ``confidence``, ``observed_at``,
+``expires_at`` (times without a zone are Jakarta time), ``action`` and
+``supersedes`` (for unblocks), ``id``. Categories and channels may also be
+written in Indonesian (``penipuan``, ``telepon``, ``pesan``). JSONL lines
+hold the same members as JSON, or whole signed records, sent as they are.
 
 Each record's id is a UUIDv5 derived from you and the row's content (not
 its line or the signing time), so pushing the same file again sends the
@@ -16,7 +19,12 @@ nothing is stored twice. The receipts file (``<input>.receipts.jsonl``)
 keeps every signed record with its receipt; re-runs reuse it.
 
 Rows that cannot become a record are reported by line number and skipped;
-the rest go through. Exit 1 when any row was skipped or rejected.
+the rest go through. ``--rejects FILE`` also writes every skipped or
+rejected row, with its line and the reason, as a CSV to fix and push again.
+``--dry-run`` has the hub judge every record exactly as a push would
+(signature, rules, duplicates) and store nothing: a check of the file and
+of your signing set-up that leaves no trace. Exit 1 when any row was
+skipped or rejected.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from partners.fields import BadField, RecordDefaults, category, channels, intege
 from partners.inputs import Row, detect_format, read_records
 from partners.journal import Journal
 from partners.pushing import PushRun
+from partners.rejects import Rejects
 
 
 def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
@@ -58,6 +67,14 @@ def add_input_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--receipts", metavar="FILE", help="receipts journal (default <input>.receipts.jsonl)")
     p.add_argument("--no-receipts", action="store_true", help="keep no receipts file (re-runs then rely on look-ups)")
     p.add_argument("--batch-size", type=int, default=1000, metavar="N", help="items per request, 1 to 1000 (1000)")
+    p.add_argument(
+        "--rejects", metavar="FILE", help="write skipped and rejected rows (line, problem, detail, cells) to this CSV"
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="the hub judges every item as a push would and stores nothing (answers: valid, duplicate, rejected)",
+    )
 
 
 def journal_for(args: argparse.Namespace) -> Journal:
@@ -98,12 +115,17 @@ def push_file(args: argparse.Namespace, out: Reporter, kind: str, read: RowReade
     journal = journal_for(args)
     fmt = detect_format(args.input, args.format)
     rows = read(fmt, client.partner)
-    push = PushRun(client, kind, journal, out.problem, batch_size=args.batch_size)
+    rejects = Rejects(Path(args.rejects) if args.rejects else None)
+    push = PushRun(
+        client, kind, journal, out.problem, batch_size=args.batch_size, dry_run=args.dry_run, rejects=rejects
+    )
     with out.progress(count_rows(args.input, fmt), "row", args.command) as bar:
         summary = push.run(rows, bar.update)
     out.info(summary.line(kind + "s"))
-    if journal.path is not None:
+    if journal.path is not None and not args.dry_run:
         out.info(f"receipts: {journal.path}")
+    if rejects.count:
+        out.info(f"{rejects.count:,} skipped or rejected rows: {rejects.path}")
     return EXIT_REJECTED if summary.rejected_total else EXIT_OK
 
 
