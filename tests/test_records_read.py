@@ -142,7 +142,14 @@ def test_record_lookup_visibility_and_assignments(world: World):
 def test_number_lookup_reflects_blocks_in_force(world: World):
     auth = world.auth(world.whatsapp)
     state = lambda n: world.client.get(f"/v1/numbers/{n}", headers=auth).get_json()  # noqa: E731
-    assert state(TSEL) == {"number": TSEL, "carrier": "Telkomsel", "blocked": False, "records": []}
+    assert state(TSEL) == {
+        "number": TSEL,
+        "carrier": "Telkomsel",
+        "blocked": False,
+        "reassigned_at": None,
+        "record_count": 0,
+        "records": [],
+    }
     block = world.block(world.kominfo, TSEL)
     s = state(TSEL)
     assert s["blocked"] is True and [r["record"]["id"] for r in s["records"]] == [block["record"]["id"]]

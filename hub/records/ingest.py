@@ -22,8 +22,10 @@ from hub import clock
 from hub.api import describe, validation_errors
 from hub.auth.protect import Caller
 from hub.batch import ConcurrentWrite, Outcome, Stored, run, seen_before
+from hub.canonical import canonicalize
 from hub.db import db, rows_changed
 from hub.ledger import log
+from hub.ledger import receipts
 from hub.ledger.receipts import seq_for
 from hub.partner_keys import KeyRing
 from hub.problems import Problem
@@ -33,8 +35,9 @@ from hub.records.numbers import NumberInfo, check_e164
 from hub.records.routing import RoutingTable
 from hub.records.schemas import SignedRecord
 from hub.schemas import check_not_ahead
+from hub.signing import HubSigner, signer
 from keys.errors import CanonicalizationError
-from keys.jcs import canonicalize, sha256_hex
+from keys.jcs import sha256_hex
 from keys.timefmt import parse_ts
 
 
@@ -168,7 +171,7 @@ class RecordJudge:
         return accepted
 
     def store(self, accepted: list[Candidate], received_at: datetime) -> list[Stored]:
-        return _store(accepted, received_at, self.anomalies)
+        return _store(accepted, received_at, self.anomalies, signer())
 
 
 def push(caller: Caller, items: list[Any]) -> list[dict[str, Any]]:
@@ -209,8 +212,14 @@ def _check_unblock(
     return set(assignees)
 
 
-def _store(accepted: list[Candidate], received_at: datetime, anomalies: list[dict[str, Any]]) -> list[Stored]:
-    """The one short write transaction of a push (committed by hub.batch.run)."""
+def _store(
+    accepted: list[Candidate], received_at: datetime, anomalies: list[dict[str, Any]], by: HubSigner
+) -> list[Stored]:
+    """The one short write transaction of a push (committed by hub.batch.run).
+
+    Each record's receipt is signed here, once its seq is known, and stored
+    with it: pulls and duplicate pushes serve those bytes (hub.ledger.receipts).
+    """
     session = db.session()
     start = log.reserve(session, len(accepted))
     record_rows, assignment_rows, entries, lifts = [], [], [], []
@@ -235,6 +244,7 @@ def _store(accepted: list[Candidate], received_at: datetime, anomalies: list[dic
                 "lifted_by": None,
                 "lifted_at": None,
                 "received_at": received_at,
+                "receipt": receipts.issue("record", c.id, c.sha256, index, received_at, by).decode("utf-8"),
             }
         )
         for partner in sorted(c.assignees):
@@ -266,4 +276,4 @@ def _store(accepted: list[Candidate], received_at: datetime, anomalies: list[dic
     if anomalies:
         session.execute(insert(Anomaly), [{**a, "created_at": received_at} for a in anomalies])
     log.append(session, start, entries, received_at)
-    return [Stored(r["id"], r["sha256"], r["log_index"], received_at) for r in record_rows]
+    return [Stored(r["id"], r["sha256"], r["log_index"], received_at, r["receipt"]) for r in record_rows]

@@ -168,12 +168,20 @@ class RecordDetail(PullItem):
 
 
 class NumberView(BaseModel):
-    """A number's state, from the index: blocked while any block is in force."""
+    """A number's state, from the index: blocked while any block is in force.
+
+    ``records``: the caller's visible records of the number, newest first (by
+    seq), at most 100; ``record_count``: how many it may see in all;
+    ``reassigned_at``: when the number was last given to a new subscriber,
+    or null.
+    """
 
     number: str
     carrier: str | None
     blocked: bool
-    records: list[PullItem]
+    reassigned_at: str | None
+    record_count: Annotated[int, Field(ge=0)]
+    records: Annotated[list[PullItem], Field(max_length=100)]
 
 
 class HashRange(BaseModel):
@@ -232,6 +240,8 @@ EXAMPLE_NUMBER: dict[str, Any] = {
     "number": "+6281234567890",
     "carrier": "Telkomsel",
     "blocked": True,
+    "reassigned_at": None,
+    "record_count": 1,
     "records": [EXAMPLE_ITEM],
 }
 

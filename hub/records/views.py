@@ -4,25 +4,46 @@ Pulls are two index range scans, ``assignments(partner_id, seq)`` and
 ``records(issuer, seq)``, each cut at ``limit``; they never lock. Because
 writers commit in seq order (hub.ledger.log.reserve), a reader that has seen
 seq N has seen everything below N, which is what makes the cursor exact.
+
+Items are served from stored bytes, never decoded and encoded again: a
+pull-format item is the record's log leaf (its record and signature as
+accepted, JCS), its receipt as signed at acceptance (``records.receipt``),
+and the caller's assignment, spliced into one JSON object
+(:class:`PulledItem`). The app's JSON provider (hub.jsonio) writes those
+bytes into the response as they are. Each item also says what it is about
+(``seq``, ``id``, ``number``), for whoever records what was read.
+
+What other capabilities build on (a feed with the pull's visibility):
+``visible_seqs(caller, after, limit)`` gives the seqs a caller may see, with
+the pull's gap-free cursor semantics; ``load_raw(caller, where,
+mark_delivered)`` their items as :class:`PulledItem` (``load_items``: as
+dicts, for a caller that changes them).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+import orjson
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 
 from hub import clock
 from hub.auth.protect import Caller
 from hub.db import db
+from hub.jsonio import Encoded
 from hub.ledger import log
 from hub.ledger.models import LogEntry
-from hub.ledger.receipts import receipt
+from hub.ledger.receipts import receipt_with_bytes, usable
 from hub.records.models import Assignment, Record, in_force_at
-from hub.signing import signer
+from hub.records.numbers import NumberInfo
+from hub.signing import retired_kids, signer
 from keys.timefmt import format_ts
+
+#: PROTOCOL 1.1 section 4: a number's look-up lists at most this many records, newest first.
+NUMBER_RECORDS_CAP = 100
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -39,6 +60,19 @@ def assignment_view(a: Any) -> dict[str, Any] | None:
         "delivered_at": _ts(a.delivered_at),
         "acted_at": _ts(a.acted_at),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class PulledItem(Encoded):
+    """A pull-format item, already encoded (``json``); ``seq``, ``id`` and ``number`` say what it is."""
+
+    seq: int
+    id: str
+    number: str
+    json: bytes
+
+    def as_dict(self) -> dict[str, Any]:
+        return orjson.loads(self.json)  # type: ignore[no-any-return]
 
 
 def visible_seqs(caller: Caller, after: int, limit: int) -> list[int]:
@@ -77,36 +111,78 @@ def can_see(caller: Caller, record: Record) -> bool:
     return db.session.get(Assignment, (record.id, caller.partner_id)) is not None
 
 
-def load_items(caller: Caller, where: Any, mark_delivered: bool) -> list[dict[str, Any]]:
-    """Pull-format items of the records matching ``where``, ascending seq.
+def _items_select(caller: Caller) -> Select[Any]:
+    """Everything an item is made of, one row per record, the caller's assignment joined by its key."""
+    return (
+        select(
+            Record.id,
+            Record.seq,
+            Record.number,
+            Record.sha256,
+            Record.log_index,
+            Record.received_at,
+            Record.receipt,
+            LogEntry.data,
+            Assignment.status,
+            Assignment.assigned_at,
+            Assignment.delivered_at,
+            Assignment.acted_at,
+        )
+        .join(LogEntry, LogEntry.idx == Record.log_index)
+        .outerjoin(Assignment, and_(Assignment.record_id == Record.id, Assignment.partner_id == caller.partner_id))
+    )
+
+
+def _visible(caller: Caller) -> ColumnElement[bool]:
+    """What the caller may see, over ``_items_select``'s join: its own records and those assigned to it."""
+    if caller.is_ministry:
+        return Record.id.is_not(None)
+    return or_(Record.issuer == caller.partner_id, Assignment.record_id.is_not(None))
+
+
+def _encode(rows: list[Any], assignments: dict[str, dict[str, Any] | None]) -> list[PulledItem]:
+    retired = retired_kids()
+    current = None
+    out = []
+    for r in rows:
+        if usable(r.receipt, retired):
+            receipt = r.receipt.encode("utf-8")
+        else:  # accepted before receipts were stored, or its key has been retired
+            current = current or signer()
+            receipt = receipt_with_bytes("record", r.id, r.sha256, r.log_index, r.received_at, current)[1]
+        leaf = r.data.encode("utf-8")  # {"record":{...},"signature":{...}} (JCS: the members in this order)
+        assignment = assignments.get(r.id)
+        body = b"".join(
+            (
+                b'{"seq":',
+                str(r.seq).encode("ascii"),
+                b",",
+                leaf[1:-1],
+                b',"receipt":',
+                receipt,
+                b',"assignment":',
+                orjson.dumps(assignment),
+                b"}",
+            )
+        )
+        out.append(PulledItem(r.seq, r.id, r.number, body))
+    return out
+
+
+def load_raw(caller: Caller, where: Any, mark_delivered: bool) -> list[PulledItem]:
+    """Pull-format items of the records matching ``where`` (and visible to the caller), ascending seq.
 
     Reads plain rows, not ORM objects: the delivered-marking commit must not
     leave objects behind whose later refresh or flush would touch the rows
     again (that per-row flush deadlocked overlapping pulls on PostgreSQL).
+    Pending assignments among them are marked delivered in one statement.
     """
-    rows = db.session.execute(
-        select(Record.id, Record.seq, Record.sha256, Record.log_index, Record.received_at, LogEntry.data)
-        .join(LogEntry, LogEntry.idx == Record.log_index)
-        .where(where)
-        .order_by(Record.seq)
-    ).all()
+    rows = db.session.execute(_items_select(caller).where(where, _visible(caller)).order_by(Record.seq)).all()
     if not rows:
         return []
-    ids = [r.id for r in rows]
-    mine = {
-        a.record_id: assignment_view(a)
-        for a in db.session.execute(
-            select(
-                Assignment.record_id,
-                Assignment.status,
-                Assignment.assigned_at,
-                Assignment.delivered_at,
-                Assignment.acted_at,
-            ).where(Assignment.partner_id == caller.partner_id, Assignment.record_id.in_(ids))
-        )
-    }
+    mine = {r.id: assignment_view(r) if r.status is not None else None for r in rows}
     if mark_delivered:
-        fresh = sorted(rid for rid, a in mine.items() if a and a["status"] == "pending")
+        fresh = sorted(r.id for r in rows if r.status == "pending")
         if fresh:
             now = clock.now()
             db.session.execute(
@@ -122,29 +198,21 @@ def load_items(caller: Caller, where: Any, mark_delivered: bool) -> list[dict[st
             db.session.commit()
             for rid in fresh:
                 mine[rid] = {**(mine[rid] or {}), "status": "delivered", "delivered_at": format_ts(now)}
-    current = signer()
-    return [
-        {
-            "seq": r.seq,
-            **_signed_parts(r.data),
-            "receipt": receipt("record", r.id, r.sha256, r.log_index, r.received_at, current),
-            "assignment": mine.get(r.id),
-        }
-        for r in rows
-    ]
+    return _encode(rows, mine)
 
 
-def _signed_parts(data: str) -> dict[str, Any]:
-    signed = json.loads(data)
-    return {"record": signed["record"], "signature": signed["signature"]}
+def load_items(caller: Caller, where: Any, mark_delivered: bool) -> list[dict[str, Any]]:
+    """``load_raw``'s items as dicts (for a caller that adds to them)."""
+    return [item.as_dict() for item in load_raw(caller, where, mark_delivered)]
 
 
 def pull(caller: Caller, after: int, limit: int) -> dict[str, Any]:
+    """``{"items", "next_after", "has_more"}``; items are :class:`PulledItem`."""
     seqs = visible_seqs(caller, after, limit + 1)
     has_more = len(seqs) > limit
     seqs = seqs[:limit]
-    items = load_items(caller, Record.seq.in_(seqs), mark_delivered=True) if seqs else []
-    return {"items": items, "next_after": items[-1]["seq"] if items else after, "has_more": has_more}
+    items = load_raw(caller, Record.seq.in_(seqs), mark_delivered=True) if seqs else []
+    return {"items": items, "next_after": items[-1].seq if items else after, "has_more": has_more}
 
 
 def assignments_of(record_id: str) -> list[dict[str, Any]]:
@@ -167,13 +235,50 @@ def number_state(number: str, now: datetime) -> bool:
     return found is not None
 
 
-def visible_number_records(caller: Caller, number: str) -> list[dict[str, Any]]:
-    if caller.is_ministry:
-        where = Record.number == number
-    else:
-        assigned = select(Assignment.record_id).where(Assignment.partner_id == caller.partner_id)
-        where = (Record.number == number) & ((Record.issuer == caller.partner_id) | Record.id.in_(assigned))
-    return load_items(caller, where, mark_delivered=False)
+def number_statements(caller: Caller, number: str, now: datetime) -> tuple[Select[Any], Select[Any]]:
+    """The look-up's two statements: (blocked, how many records the caller may see), then the newest page.
+
+    Both start from ``records(number, seq)`` and reach the caller's
+    assignment by its primary key ``(record_id, partner_id)``, so their cost
+    follows the number's own rows, never what the caller was ever assigned
+    (tests/test_lookup_plan.py pins the plans on both databases).
+    """
+    counted = (
+        select(func.count())
+        .select_from(Record)
+        .outerjoin(Assignment, and_(Assignment.record_id == Record.id, Assignment.partner_id == caller.partner_id))
+        .where(Record.number == number, _visible(caller))
+        .scalar_subquery()
+    )
+    blocked = select(Record.id).where(Record.number == number, in_force_at(now)).limit(1).exists()
+    summary = select(blocked, counted)
+    page = (
+        _items_select(caller)
+        .where(Record.number == number, _visible(caller))
+        .order_by(Record.seq.desc())
+        .limit(NUMBER_RECORDS_CAP)
+    )
+    return summary, page
+
+
+def number_view(caller: Caller, info: NumberInfo, now: datetime) -> dict[str, Any]:
+    """PROTOCOL 1.1 section 4's ``GET /v1/numbers/<e164>``: state, count, the newest visible records.
+
+    ``reassigned_at`` is null until the hub records number lifecycle events
+    (section 10).
+    """
+    summary, page = number_statements(caller, info.e164, now)
+    blocked, count = db.session.execute(summary).one()
+    rows = db.session.execute(page).all() if count else []
+    mine = {r.id: assignment_view(r) if r.status is not None else None for r in rows}
+    return {
+        "number": info.e164,
+        "carrier": info.carrier,
+        "blocked": bool(blocked),
+        "reassigned_at": None,
+        "record_count": int(count),
+        "records": _encode(rows, mine),
+    }
 
 
 def blocked_suffixes(prefix: str, now: datetime) -> list[str]:
