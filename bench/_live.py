@@ -129,7 +129,9 @@ class Client:
         self.host, self.port, self.timeout = served.host, served.port, timeout
         self.conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
 
-    def request(self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
         hdrs = {"Host": f"{self.host}:{self.port}", **(headers or {})}
         for attempt in (0, 1):
             try:
@@ -310,7 +312,6 @@ class Numbers:
         if i % HOT_EVERY == HOT_EVERY - 1:
             return self.hot
         return self.rng.choice(PREFIXES) + f"{self.rng.randrange(10**8):08d}"
-
 
 
 def fast_canonical(obj: Any) -> bytes:

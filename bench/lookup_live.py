@@ -140,23 +140,56 @@ def main(argv: list[str] | None = None) -> int:
                 ok_l = lr >= LOOKUP_RATIO and lk.p99_ms < LOOKUP_P99_MS
                 ok_r = rr >= RANGE_RATIO
                 verdict_ok = verdict_ok and ok_l and ok_r
-                rows.append([f"{w}", "GET /healthz (baseline)", f"{h.rate:,.0f}", f"{h.p50_ms:.2f}", f"{h.p99_ms:.2f}", "1.00", ""])
                 rows.append(
-                    [f"{w}", "GET /v1/numbers/<n>", f"{lk.rate:,.0f}", f"{lk.p50_ms:.2f}", f"{lk.p99_ms:.2f}",
-                     f"{lr:.2f}", "ok" if ok_l else f"MISSED (>= {LOOKUP_RATIO}, p99 < {LOOKUP_P99_MS:g} ms)"]
+                    [
+                        f"{w}",
+                        "GET /healthz (baseline)",
+                        f"{h.rate:,.0f}",
+                        f"{h.p50_ms:.2f}",
+                        f"{h.p99_ms:.2f}",
+                        "1.00",
+                        "",
+                    ]
                 )
                 rows.append(
-                    [f"{w}", "GET /v1/numbers/hash-range/<p>", f"{hr.rate:,.0f}", f"{hr.p50_ms:.2f}",
-                     f"{hr.p99_ms:.2f}", f"{rr:.2f}", "ok" if ok_r else f"MISSED (>= {RANGE_RATIO})"]
+                    [
+                        f"{w}",
+                        "GET /v1/numbers/<n>",
+                        f"{lk.rate:,.0f}",
+                        f"{lk.p50_ms:.2f}",
+                        f"{lk.p99_ms:.2f}",
+                        f"{lr:.2f}",
+                        "ok" if ok_l else f"MISSED (>= {LOOKUP_RATIO}, p99 < {LOOKUP_P99_MS:g} ms)",
+                    ]
+                )
+                rows.append(
+                    [
+                        f"{w}",
+                        "GET /v1/numbers/hash-range/<p>",
+                        f"{hr.rate:,.0f}",
+                        f"{hr.p50_ms:.2f}",
+                        f"{hr.p99_ms:.2f}",
+                        f"{rr:.2f}",
+                        "ok" if ok_r else f"MISSED (>= {RANGE_RATIO})",
+                    ]
                 )
                 if hq is not None:
                     rows.append(
-                        [f"{w}", f"GET /v1/numbers/<hot: {args.records // 1000:,} reports>", f"{hq.rate:,.0f}",
-                         f"{hq.p50_ms:.2f}", f"{hq.p99_ms:.2f}", f"{hq.rate / h.rate:.2f}", "(informational)"]
+                        [
+                            f"{w}",
+                            f"GET /v1/numbers/<hot: {args.records // 1000:,} reports>",
+                            f"{hq.rate:,.0f}",
+                            f"{hq.p50_ms:.2f}",
+                            f"{hq.p99_ms:.2f}",
+                            f"{hq.rate / h.rate:.2f}",
+                            "(informational)",
+                        ]
                     )
     print()
-    print(f"{args.records:,} records, caller an OTT provider, {args.lookups:,} requests per row, "
-          f"{args.rounds} interleaved rounds, as many client threads as workers")
+    print(
+        f"{args.records:,} records, caller an OTT provider, {args.lookups:,} requests per row, "
+        f"{args.rounds} interleaved rounds, as many client threads as workers"
+    )
     print(table(["workers", "request", "req/s", "p50 ms", "p99 ms", "ratio", "target"], rows))
     print(load_note())
     print("VERDICT: " + ("every target holds" if verdict_ok else "a target is missed (see the table)"))

@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--count", type=int, default=300)
     parser.add_argument("--html", default=None)
+    parser.add_argument("--all", action="store_true", help="show library frames too")
+    parser.add_argument("--flat", action="store_true", help="functions by their own time")
     parser.add_argument("--database-url", default=default_database_url())
     args = parser.parse_args(argv)
     with bench_hub(args.database_url, RATELIMIT_ENABLED=True, RATELIMIT_DEFAULT="100000000 per minute") as hub:
@@ -77,7 +79,12 @@ def main(argv: list[str] | None = None) -> int:
                 if r.status_code != 200:
                     raise RuntimeError(f"{p}: {r.status_code} {r.data[:300]!r}")
             profiler.stop()
-        print(profiler.output_text(unicode=False, color=False, show_all=False))
+        if args.flat:
+            from pyinstrument.renderers import ConsoleRenderer
+
+            print(profiler.output(ConsoleRenderer(unicode=False, color=False, flat=True, show_all=True))[:6000])
+        else:
+            print(profiler.output_text(unicode=False, color=False, show_all=args.all))
         if args.html:
             with open(args.html, "w") as f:
                 f.write(profiler.output_html())

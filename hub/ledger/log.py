@@ -94,7 +94,10 @@ def append(session: Session, start: int, entries: Sequence[Entry], received_at: 
 def size(session: Session | None = None) -> int:
     """The committed log size."""
     s = session or db.session()
-    return int(s.execute(select(Counter.value).where(Counter.name == LOG_COUNTER)).scalar_one())
+    return int(s.connection().execute(_SIZE).scalar_one())
+
+
+_SIZE = select(Counter.value).where(Counter.name == LOG_COUNTER)
 
 
 def size_at(moment: datetime) -> int:

@@ -28,11 +28,11 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, String, and_, bindparam, func, or_, select, update
 
 from hub import clock
 from hub.auth.protect import Caller
-from hub.db import db
+from hub.db import UTCDateTime, db
 from hub.jsonio import Encoded
 from hub.ledger import log
 from hub.ledger.models import LogEntry
@@ -84,19 +84,20 @@ def visible_seqs(caller: Caller, after: int, limit: int) -> list[int]:
     between them could be passed over by a cursor moved past it.
     """
     high = log.size()
+    conn = db.session.connection()  # Core execution: no ORM entities here, and it costs half as much
     if caller.is_ministry:
         return list(
-            db.session.scalars(
+            conn.scalars(
                 select(Record.seq).where(Record.seq > after, Record.seq <= high).order_by(Record.seq).limit(limit)
             )
         )
-    assigned = db.session.scalars(
+    assigned = conn.scalars(
         select(Assignment.seq)
         .where(Assignment.partner_id == caller.partner_id, Assignment.seq > after, Assignment.seq <= high)
         .order_by(Assignment.seq)
         .limit(limit)
     )
-    own = db.session.scalars(
+    own = conn.scalars(
         select(Record.seq)
         .where(Record.issuer == caller.partner_id, Record.seq > after, Record.seq <= high)
         .order_by(Record.seq)
@@ -111,23 +112,26 @@ def can_see(caller: Caller, record: Record) -> bool:
     return db.session.get(Assignment, (record.id, caller.partner_id)) is not None
 
 
+_ITEM_COLUMNS = (
+    Record.id,
+    Record.seq,
+    Record.number,
+    Record.sha256,
+    Record.log_index,
+    Record.received_at,
+    Record.receipt,
+    LogEntry.data,
+    Assignment.status,
+    Assignment.assigned_at,
+    Assignment.delivered_at,
+    Assignment.acted_at,
+)
+
+
 def _items_select(caller: Caller) -> Select[Any]:
     """Everything an item is made of, one row per record, the caller's assignment joined by its key."""
     return (
-        select(
-            Record.id,
-            Record.seq,
-            Record.number,
-            Record.sha256,
-            Record.log_index,
-            Record.received_at,
-            Record.receipt,
-            LogEntry.data,
-            Assignment.status,
-            Assignment.assigned_at,
-            Assignment.delivered_at,
-            Assignment.acted_at,
-        )
+        select(*_ITEM_COLUMNS)
         .join(LogEntry, LogEntry.idx == Record.log_index)
         .outerjoin(Assignment, and_(Assignment.record_id == Record.id, Assignment.partner_id == caller.partner_id))
     )
@@ -177,7 +181,9 @@ def load_raw(caller: Caller, where: Any, mark_delivered: bool) -> list[PulledIte
     again (that per-row flush deadlocked overlapping pulls on PostgreSQL).
     Pending assignments among them are marked delivered in one statement.
     """
-    rows = db.session.execute(_items_select(caller).where(where, _visible(caller)).order_by(Record.seq)).all()
+    rows = (
+        db.session.connection().execute(_items_select(caller).where(where, _visible(caller)).order_by(Record.seq)).all()
+    )
     if not rows:
         return []
     mine = {r.id: assignment_view(r) if r.status is not None else None for r in rows}
@@ -235,30 +241,41 @@ def number_state(number: str, now: datetime) -> bool:
     return found is not None
 
 
-def number_statements(caller: Caller, number: str, now: datetime) -> tuple[Select[Any], Select[Any]]:
-    """The look-up's two statements: (blocked, how many records the caller may see), then the newest page.
+def _number_statements(ministry: bool) -> tuple[Select[Any], Select[Any]]:
+    """The look-up's two statements, built once: (blocked, how many records the caller may see), then the newest page.
 
     Both start from ``records(number, seq)`` and reach the caller's
     assignment by its primary key ``(record_id, partner_id)``, so their cost
     follows the number's own rows, never what the caller was ever assigned
-    (tests/test_lookup_plan.py pins the plans on both databases).
+    (tests/test_lookup_plan.py pins the plans on both databases). Bound
+    parameters: ``number``, ``partner``, ``now``.
     """
+    partner = bindparam("partner", type_=String)
+    number = bindparam("number", type_=String)
+    mine = and_(Assignment.record_id == Record.id, Assignment.partner_id == partner)
+    visible = Record.id.is_not(None) if ministry else or_(Record.issuer == partner, Assignment.record_id.is_not(None))
     counted = (
-        select(func.count())
-        .select_from(Record)
-        .outerjoin(Assignment, and_(Assignment.record_id == Record.id, Assignment.partner_id == caller.partner_id))
-        .where(Record.number == number, _visible(caller))
-        .scalar_subquery()
-    )
+        select(func.count()).select_from(Record).outerjoin(Assignment, mine).where(Record.number == number, visible)
+    ).scalar_subquery()
+    now = bindparam("now", type_=UTCDateTime)
     blocked = select(Record.id).where(Record.number == number, in_force_at(now)).limit(1).exists()
-    summary = select(blocked, counted)
     page = (
-        _items_select(caller)
-        .where(Record.number == number, _visible(caller))
+        select(*_ITEM_COLUMNS)
+        .join(LogEntry, LogEntry.idx == Record.log_index)
+        .outerjoin(Assignment, mine)
+        .where(Record.number == number, visible)
         .order_by(Record.seq.desc())
         .limit(NUMBER_RECORDS_CAP)
     )
-    return summary, page
+    return select(blocked, counted), page
+
+
+_NUMBER_STATEMENTS = {ministry: _number_statements(ministry) for ministry in (False, True)}
+
+
+def number_statements(caller: Caller) -> tuple[Select[Any], Select[Any]]:
+    """The look-up's statements for this kind of caller (bind ``number``, ``partner``, ``now``)."""
+    return _NUMBER_STATEMENTS[caller.is_ministry]
 
 
 def number_view(caller: Caller, info: NumberInfo, now: datetime) -> dict[str, Any]:
@@ -267,9 +284,11 @@ def number_view(caller: Caller, info: NumberInfo, now: datetime) -> dict[str, An
     ``reassigned_at`` is null until the hub records number lifecycle events
     (section 10).
     """
-    summary, page = number_statements(caller, info.e164, now)
-    blocked, count = db.session.execute(summary).one()
-    rows = db.session.execute(page).all() if count else []
+    summary, page = number_statements(caller)
+    params = {"number": info.e164, "partner": caller.partner_id, "now": now}
+    conn = db.session.connection()
+    blocked, count = conn.execute(summary, params).one()
+    rows = conn.execute(page, params).all() if count else []
     mine = {r.id: assignment_view(r) if r.status is not None else None for r in rows}
     return {
         "number": info.e164,
@@ -281,8 +300,13 @@ def number_view(caller: Caller, info: NumberInfo, now: datetime) -> dict[str, An
     }
 
 
+_BLOCKED_SUFFIXES = (
+    select(Record.number_sha256)
+    .where(Record.number_prefix == bindparam("prefix", type_=String), in_force_at(bindparam("now", type_=UTCDateTime)))
+    .distinct()
+)
+
+
 def blocked_suffixes(prefix: str, now: datetime) -> list[str]:
-    hashes = db.session.scalars(
-        select(Record.number_sha256).where(Record.number_prefix == prefix, in_force_at(now)).distinct()
-    )
+    hashes = db.session.connection().scalars(_BLOCKED_SUFFIXES, {"prefix": prefix, "now": now})
     return sorted(h[5:] for h in hashes)
