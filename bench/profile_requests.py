@@ -25,7 +25,7 @@ from tests.support import basic_auth, bearer
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("kind", choices=("lookup", "range", "pull", "push", "healthz"))
+    parser.add_argument("kind", choices=("lookup", "range", "pull", "push", "healthz", "whoami"))
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--count", type=int, default=300)
     parser.add_argument("--html", default=None)
@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
                 for i in range(args.count)
             ],
             "healthz": ["/healthz"] * args.count,
+            "whoami": ["/v1/whoami"] * args.count,
         }
         profiler = Profiler(interval=0.0005)
         if args.kind == "pull":

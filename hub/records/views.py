@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Select, String, and_, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, DateTime, Select, String, and_, bindparam, func, or_, select, type_coerce, update
 
 from hub import clock
 from hub.auth.protect import Caller
@@ -39,7 +39,7 @@ from hub.ledger.models import LogEntry
 from hub.ledger.receipts import receipt_with_bytes, usable
 from hub.records.models import Assignment, Record, in_force_at
 from hub.records.numbers import NumberInfo
-from hub.signing import retired_kids, signer
+from hub.signing import HubSigner, retired_kids, signer
 from keys.timefmt import format_ts
 
 #: PROTOCOL 1.1 section 4: a number's look-up lists at most this many records, newest first.
@@ -62,7 +62,7 @@ def assignment_view(a: Any) -> dict[str, Any] | None:
     }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PulledItem(Encoded):
     """A pull-format item, already encoded (``json``); ``seq``, ``id`` and ``number`` say what it is."""
 
@@ -112,19 +112,21 @@ def can_see(caller: Caller, record: Record) -> bool:
     return db.session.get(Assignment, (record.id, caller.partner_id)) is not None
 
 
+#: Timestamps come back naive (UTC as stored) and are formatted once per distinct value
+#: per page (``_Page``): a push stores its whole batch with one acceptance time.
 _ITEM_COLUMNS = (
     Record.id,
     Record.seq,
     Record.number,
     Record.sha256,
     Record.log_index,
-    Record.received_at,
+    type_coerce(Record.received_at, DateTime).label("received_at"),
     Record.receipt,
     LogEntry.data,
     Assignment.status,
-    Assignment.assigned_at,
-    Assignment.delivered_at,
-    Assignment.acted_at,
+    type_coerce(Assignment.assigned_at, DateTime).label("assigned_at"),
+    type_coerce(Assignment.delivered_at, DateTime).label("delivered_at"),
+    type_coerce(Assignment.acted_at, DateTime).label("acted_at"),
 )
 
 
@@ -144,67 +146,91 @@ def _visible(caller: Caller) -> ColumnElement[bool]:
     return or_(Record.issuer == caller.partner_id, Assignment.record_id.is_not(None))
 
 
-def _encode(rows: list[Any], assignments: dict[str, dict[str, Any] | None]) -> list[PulledItem]:
-    retired = retired_kids()
-    current = None
-    out = []
-    for r in rows:
-        if usable(r.receipt, retired):
-            receipt = r.receipt.encode("utf-8")
-        else:  # accepted before receipts were stored, or its key has been retired
-            current = current or signer()
-            receipt = receipt_with_bytes("record", r.id, r.sha256, r.log_index, r.received_at, current)[1]
-        leaf = r.data.encode("utf-8")  # {"record":{...},"signature":{...}} (JCS: the members in this order)
-        assignment = assignments.get(r.id)
-        body = b"".join(
-            (
-                b'{"seq":',
-                str(r.seq).encode("ascii"),
-                b",",
-                leaf[1:-1],
-                b',"receipt":',
-                receipt,
-                b',"assignment":',
-                orjson.dumps(assignment),
-                b"}",
-            )
-        )
-        out.append(PulledItem(r.seq, r.id, r.number, body))
-    return out
+def _aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None else None
 
 
-def load_raw(caller: Caller, where: Any, mark_delivered: bool) -> list[PulledItem]:
+class _Page:
+    """Encodes items of one answer; the caller's assignment JSON is built once per distinct state."""
+
+    def __init__(self, delivered: dict[str, datetime] | None = None) -> None:
+        self.delivered = delivered or {}  # record id -> delivered_at set by this pull
+        self.assignments: dict[tuple[Any, ...], bytes] = {}
+        self.retired = retired_kids()
+        self.current: HubSigner | None = None
+
+    def assignment(self, r: Any) -> bytes:
+        if r.status is None:
+            return b"null"
+        status, delivered_at = r.status, r.delivered_at
+        marked = self.delivered.get(r.id)
+        if marked is not None:
+            status, delivered_at = "delivered", marked
+        key = (status, r.assigned_at, delivered_at, r.acted_at)
+        found = self.assignments.get(key)
+        if found is None:
+            view = {
+                "status": status,
+                "assigned_at": format_ts(r.assigned_at.replace(tzinfo=UTC)),
+                "delivered_at": _ts(_aware(delivered_at)),
+                "acted_at": _ts(_aware(r.acted_at)),
+            }
+            found = self.assignments[key] = orjson.dumps(view)
+        return found
+
+    def receipt(self, r: Any) -> bytes:
+        if usable(r.receipt, self.retired):
+            return r.receipt.encode("utf-8")  # type: ignore[no-any-return]
+        # accepted before receipts were stored, or signed by a key since retired
+        self.current = self.current or signer()
+        at = r.received_at.replace(tzinfo=UTC)
+        return receipt_with_bytes("record", r.id, r.sha256, r.log_index, at, self.current)[1]
+
+    def item(self, r: Any) -> PulledItem:
+        # the leaf is {"record":{...},"signature":{...}} (JCS: its two members in this order)
+        leaf = r.data.encode("utf-8")[1:-1]
+        body = b'{"seq":%d,%b,"receipt":%b,"assignment":%b}' % (r.seq, leaf, self.receipt(r), self.assignment(r))
+        return PulledItem(r.seq, r.id, r.number, body)
+
+
+def load_raw(
+    caller: Caller, where: Any, mark_delivered: bool, delivered_range: tuple[int, int] | None = None
+) -> list[PulledItem]:
     """Pull-format items of the records matching ``where`` (and visible to the caller), ascending seq.
 
     Reads plain rows, not ORM objects: the delivered-marking commit must not
     leave objects behind whose later refresh or flush would touch the rows
     again (that per-row flush deadlocked overlapping pulls on PostgreSQL).
-    Pending assignments among them are marked delivered in one statement.
+    Pending assignments among them are marked delivered in one statement:
+    by seq range when ``delivered_range`` ``(after, last)`` says the rows
+    are every seq the caller may see in it (as a pull's page is), else by id.
     """
     rows = (
         db.session.connection().execute(_items_select(caller).where(where, _visible(caller)).order_by(Record.seq)).all()
     )
     if not rows:
         return []
-    mine = {r.id: assignment_view(r) if r.status is not None else None for r in rows}
+    delivered: dict[str, datetime] = {}
     if mark_delivered:
-        fresh = sorted(r.id for r in rows if r.status == "pending")
+        fresh = [r.id for r in rows if r.status == "pending"]
         if fresh:
             now = clock.now()
-            db.session.execute(
+            mine = Assignment.partner_id == caller.partner_id
+            which = (
+                and_(mine, Assignment.seq > delivered_range[0], Assignment.seq <= delivered_range[1])
+                if delivered_range is not None
+                else and_(mine, Assignment.record_id.in_(sorted(fresh)))
+            )
+            db.session.connection().execute(
                 update(Assignment)
-                .where(
-                    Assignment.partner_id == caller.partner_id,
-                    Assignment.record_id.in_(fresh),
-                    Assignment.status == "pending",
-                )
+                .where(which, Assignment.status == "pending")
                 .values(status="delivered", delivered_at=now)
-                .execution_options(synchronize_session=False)
             )
             db.session.commit()
-            for rid in fresh:
-                mine[rid] = {**(mine[rid] or {}), "status": "delivered", "delivered_at": format_ts(now)}
-    return _encode(rows, mine)
+            naive = now.astimezone(UTC).replace(tzinfo=None)
+            delivered = dict.fromkeys(fresh, naive)
+    page = _Page(delivered)
+    return [page.item(r) for r in rows]
 
 
 def load_items(caller: Caller, where: Any, mark_delivered: bool) -> list[dict[str, Any]]:
@@ -217,7 +243,8 @@ def pull(caller: Caller, after: int, limit: int) -> dict[str, Any]:
     seqs = visible_seqs(caller, after, limit + 1)
     has_more = len(seqs) > limit
     seqs = seqs[:limit]
-    items = load_raw(caller, Record.seq.in_(seqs), mark_delivered=True) if seqs else []
+    # every seq the caller may see in (after, seqs[-1]] is in this page, so its delivery marks are that range
+    items = load_raw(caller, Record.seq.in_(seqs), True, (after, seqs[-1])) if seqs else []
     return {"items": items, "next_after": items[-1].seq if items else after, "has_more": has_more}
 
 
@@ -289,14 +316,14 @@ def number_view(caller: Caller, info: NumberInfo, now: datetime) -> dict[str, An
     conn = db.session.connection()
     blocked, count = conn.execute(summary, params).one()
     rows = conn.execute(page, params).all() if count else []
-    mine = {r.id: assignment_view(r) if r.status is not None else None for r in rows}
+    encoder = _Page()
     return {
         "number": info.e164,
         "carrier": info.carrier,
         "blocked": bool(blocked),
         "reassigned_at": None,
         "record_count": int(count),
-        "records": _encode(rows, mine),
+        "records": [encoder.item(r) for r in rows],
     }
 
 
