@@ -176,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
             )
         engine.dispose()
     print()
-    print(f"{args.records:,} records; each OTT provider pulls all of them with limit={LIMIT} (first pass: marks delivered)")
+    print(
+        f"{args.records:,} records; each OTT provider pulls all of them with limit={LIMIT} (first pass: marks delivered)"
+    )
     print(
         table(
             ["workers", "clients", "direct rec/s", "pull rec/s", "per worker", "pull/direct", "target"],

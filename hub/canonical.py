@@ -50,3 +50,18 @@ def canonicalize(value: Any) -> bytes:
         except orjson.JSONEncodeError:
             pass  # a lone surrogate: the reference says what is wrong
     return reference(value)
+
+
+def canonicalize_known(value: Any) -> bytes:
+    """RFC 8785 of a value whose shape is already known to be plain, without walking it.
+
+    For what a strict pydantic model has validated (its own ASCII member
+    names, strict integers, no floats) and what the hub builds itself from
+    strings and integers (receipts): sorted orjson is then exactly RFC 8785.
+    An integer beyond +/-(2**53 - 1) is not (orjson refuses it here), and
+    goes to the reference, which raises.
+    """
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER)
+    except orjson.JSONEncodeError:
+        return reference(value)

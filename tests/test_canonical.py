@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.canonical import canonicalize
+from hub.canonical import canonicalize, canonicalize_known
 from keys.errors import CanonicalizationError
 from keys.jcs import canonicalize as reference
 
@@ -55,3 +55,30 @@ def test_edges(value):
             canonicalize(value)
         return
     assert canonicalize(value) == expected
+
+
+plain_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**53 - 1), max_value=2**53 - 1) | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.dictionaries(st.text(alphabet=st.characters(max_codepoint=127), max_size=8), inner, max_size=5)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(plain_values)
+def test_known_plain_values_get_rfc8785_bytes(value):
+    try:
+        expected = reference(value)
+    except CanonicalizationError:  # a lone surrogate
+        with pytest.raises(CanonicalizationError):
+            canonicalize_known(value)
+        return
+    assert canonicalize_known(value) == expected
+
+
+def test_known_values_refuse_integers_jcs_cannot_hold():
+    with pytest.raises(CanonicalizationError):
+        canonicalize_known({"n": 2**53})

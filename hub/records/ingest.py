@@ -22,7 +22,7 @@ from hub import clock
 from hub.api import describe, validation_errors
 from hub.auth.protect import Caller
 from hub.batch import ConcurrentWrite, Outcome, Stored, run, seen_before
-from hub.canonical import canonicalize
+from hub.canonical import canonicalize_known
 from hub.db import db, rows_changed
 from hub.ledger import log
 from hub.ledger import receipts
@@ -105,8 +105,9 @@ def _judge_alone(index: int, item: Any, caller: Caller, now: datetime) -> Candid
     elif supersedes is None:
         raise Problem("invalid-record", "An unblock names in supersedes the id of the block it lifts.")
     try:
-        record_bytes = canonicalize(body)
-        leaf = canonicalize(item)
+        # SignedRecord (strict, no extra members) has validated both: plain JSON, known member names
+        record_bytes = canonicalize_known(body)
+        leaf = canonicalize_known(item)
     except CanonicalizationError as exc:
         raise Problem("invalid-record", f"The record cannot be canonicalized (RFC 8785): {exc}") from None
     return Candidate(index, item, body, sig["kid"], info, record_bytes, leaf, issued_at, in_force_until)
@@ -260,9 +261,11 @@ def _store(
         entries.append(log.Entry("record", c.id, c.leaf))
         if body["action"] == "unblock":
             lifts.append((body["supersedes"], c.id))
-    session.execute(insert(Record), record_rows)
+    # Core executemany on the connection: the ORM's bulk path costs as much again in Python
+    conn = session.connection()
+    conn.execute(insert(Record.__table__), record_rows)
     if assignment_rows:
-        session.execute(insert(Assignment), assignment_rows)
+        conn.execute(insert(Assignment.__table__), assignment_rows)
     for block_id, unblock_id in lifts:
         changed = rows_changed(
             session.execute(

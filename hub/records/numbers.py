@@ -8,10 +8,12 @@ names the form the partner probably meant (parsed with default region ID).
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 import phonenumbers
+from phonenumbers import PhoneNumber, PhoneNumberType
 from phonenumbers import carrier as pn_carrier
 
 from hub.problems import Problem
@@ -44,14 +46,33 @@ def _suggestion(raw: str) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+#: Indonesian numbers in E.164 with no leading zero after the country code: what
+#: phonenumbers.parse makes of them is exactly (62, int(rest)) (no national prefix
+#: to strip, one region), so the parse, three fifths of the check, can be skipped.
+_DOMESTIC = re.compile(r"\+62[1-9][0-9]{4,14}")
+_MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE, PhoneNumberType.PAGER})
+
+
 @lru_cache(maxsize=65536)
 def check_e164(raw: str) -> NumberInfo:
     """The number's routing facts, or an ``invalid-number`` problem.
 
-    A valid number is parsed and checked once; the suggestion (a second
-    parse, with region ID) is only worked out for a number that fails,
-    which halves a look-up's number check (bench/profile_requests.py).
+    Indonesian numbers take a fast path (``_DOMESTIC``; tests/test_numbers.py
+    checks it answers exactly as the general one); a valid number is checked
+    once, and the suggestion (a second parse, with region ID) is only worked
+    out for a number that fails.
     """
+    if isinstance(raw, str) and _DOMESTIC.fullmatch(raw):
+        parsed = PhoneNumber(country_code=62, national_number=int(raw[3:]))
+        kind = phonenumbers.number_type(parsed)  # UNKNOWN exactly when is_valid_number is False
+        if kind != PhoneNumberType.UNKNOWN:
+            name = pn_carrier.name_for_valid_number(parsed, "en") if kind in _MOBILE_TYPES else ""
+            return NumberInfo(e164=raw, region=DEFAULT_REGION, carrier=name or None)
+    return check_e164_general(raw)
+
+
+def check_e164_general(raw: str) -> NumberInfo:
+    """``check_e164`` for any number, through phonenumbers.parse."""
     if isinstance(raw, str) and raw.startswith("+"):
         try:
             parsed = phonenumbers.parse(raw, None)
