@@ -43,9 +43,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT, BenchHub
-
 import orjson  # noqa: E402
+from _common import ROOT, BenchHub
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
 from keys.b64 import b64u_encode  # noqa: E402

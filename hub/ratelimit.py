@@ -28,7 +28,6 @@ from werkzeug.exceptions import TooManyRequests
 from hub.auth.protect import bearer_claims
 from hub.problems import Problem
 
-
 #: How often the in-memory storage sweeps expired keys.
 SWEEP_SECONDS = 1.0
 

@@ -24,8 +24,7 @@ from hub.auth.protect import Caller
 from hub.batch import ConcurrentWrite, Outcome, Stored, run, seen_before
 from hub.canonical import canonicalize_known
 from hub.db import db, rows_changed
-from hub.ledger import log
-from hub.ledger import receipts
+from hub.ledger import log, receipts
 from hub.ledger.receipts import seq_for
 from hub.partner_keys import KeyRing
 from hub.problems import Problem
