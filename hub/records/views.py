@@ -28,7 +28,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, DateTime, Select, String, and_, bindparam, func, or_, select, type_coerce, update
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Select,
+    String,
+    and_,
+    bindparam,
+    func,
+    null,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 
 from hub import clock
 from hub.auth.protect import Caller
@@ -279,13 +292,26 @@ def _number_statements(ministry: bool) -> tuple[Select[Any], Select[Any]]:
     """
     partner = bindparam("partner", type_=String)
     number = bindparam("number", type_=String)
+    now = bindparam("now", type_=UTCDateTime)
+    blocked = select(Record.id).where(Record.number == number, in_force_at(now)).limit(1).exists()
+    if ministry:
+        # The ministry sees every record and is never assigned one (routing: OTT providers and the
+        # home operator), so its look-up does not touch assignments at all.
+        counted = select(func.count()).select_from(Record).where(Record.number == number).scalar_subquery()
+        unassigned = [null().label(c.key) for c in _ITEM_COLUMNS[-4:]]
+        page = (
+            select(*_ITEM_COLUMNS[:-4], *unassigned)
+            .join(LogEntry, LogEntry.idx == Record.log_index)
+            .where(Record.number == number)
+            .order_by(Record.seq.desc())
+            .limit(NUMBER_RECORDS_CAP)
+        )
+        return select(blocked, counted), page
     mine = and_(Assignment.record_id == Record.id, Assignment.partner_id == partner)
-    visible = Record.id.is_not(None) if ministry else or_(Record.issuer == partner, Assignment.record_id.is_not(None))
+    visible = or_(Record.issuer == partner, Assignment.record_id.is_not(None))
     counted = (
         select(func.count()).select_from(Record).outerjoin(Assignment, mine).where(Record.number == number, visible)
     ).scalar_subquery()
-    now = bindparam("now", type_=UTCDateTime)
-    blocked = select(Record.id).where(Record.number == number, in_force_at(now)).limit(1).exists()
     page = (
         select(*_ITEM_COLUMNS)
         .join(LogEntry, LogEntry.idx == Record.log_index)
