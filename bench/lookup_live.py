@@ -32,6 +32,7 @@ from typing import Any
 import orjson
 from _common import bench_hub, default_database_url, describe_db, table
 from _live import (
+    HUB_OVERRIDES,
     Client,
     Latencies,
     Numbers,
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(args.hub_root).resolve() if args.hub_root else None
     print(f"machine: {machine()}")
     verdict_ok = True
-    with bench_hub(args.database_url) as hub:
+    with bench_hub(args.database_url, **HUB_OVERRIDES) as hub:
         world = register_world(hub, otts=2)
         numbers = Numbers(args.seed)
         t0 = time.perf_counter()

@@ -36,6 +36,7 @@ import orjson
 import sqlalchemy as sa
 from _common import bench_hub, default_database_url, describe_db, table
 from _live import (
+    HUB_OVERRIDES,
     Client,
     Numbers,
     Served,
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {machine()}")
     ok = True
     rows: list[list[Any]] = []
-    with bench_hub(args.database_url) as hub:
+    with bench_hub(args.database_url, **HUB_OVERRIDES) as hub:
         world = register_world(hub, otts=sum(workers))
         numbers = Numbers(args.seed)
         t0 = time.perf_counter()

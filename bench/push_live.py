@@ -36,6 +36,7 @@ from typing import Any
 import orjson
 from _common import bench_hub, default_database_url, describe_db, table
 from _live import (
+    HUB_OVERRIDES,
     Client,
     Numbers,
     Served,
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     root = {"root": Path(args.hub_root).resolve()} if args.hub_root else {}
     print(f"machine: {machine()}")
     size, n = args.batch_size, args.batches
-    with bench_hub(args.database_url) as hub:
+    with bench_hub(args.database_url, **HUB_OVERRIDES) as hub:
         world = register_world(hub, otts=2)
         me = world.ministry
         numbers = Numbers(args.seed)
