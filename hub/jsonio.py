@@ -53,7 +53,7 @@ class OrjsonProvider(DefaultJSONProvider):
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)
-        return self._app.response_class(self.dumpb(obj), mimetype=self.mimetype)
+        return Response(self.dumpb(obj), mimetype=self.mimetype)
 
 
 def _fallback(value: Any) -> Any:

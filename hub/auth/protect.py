@@ -82,8 +82,8 @@ def decode_access_token(token: str) -> dict[str, Any]:
         _check_claims(claims)
         return claims
     header = jws.extract_compact(token.encode("ascii", "strict")).headers()
-    kid = header.get("kid")
-    if keyset is None or kid not in kids:
+    token_kid = header.get("kid")
+    if keyset is None or token_kid not in kids:
         raise TokenKeyUnknown("the token is not signed with a key the hub accepts")
     decoded = jwt.decode(token, keyset, algorithms=ACCESS_TOKEN_ALGS)
     if decoded.header.get("typ") != "at+jwt":
@@ -91,7 +91,7 @@ def decode_access_token(token: str) -> dict[str, Any]:
     _check_claims(decoded.claims)
     if len(_VERIFIED) >= VERIFIED_CACHE:
         _VERIFIED.clear()
-    _VERIFIED[token] = (str(kid), decoded.claims)
+    _VERIFIED[token] = (str(token_kid), decoded.claims)
     return decoded.claims
 
 

@@ -55,6 +55,9 @@ from hub.records.numbers import NumberInfo
 from hub.signing import HubSigner, retired_kids, signer
 from keys.timefmt import format_ts
 
+#: a SELECT of any columns (SQLAlchemy 2.1's Select is generic over its row's types)
+AnySelect = Select[*tuple[Any, ...]]
+
 #: PROTOCOL 1.1 section 4: a number's look-up lists at most this many records, newest first.
 NUMBER_RECORDS_CAP = 100
 
@@ -143,7 +146,7 @@ _ITEM_COLUMNS = (
 )
 
 
-def _items_select(caller: Caller) -> Select[Any]:
+def _items_select(caller: Caller) -> AnySelect:
     """Everything an item is made of, one row per record, the caller's assignment joined by its key."""
     return (
         select(*_ITEM_COLUMNS)
@@ -281,7 +284,7 @@ def number_state(number: str, now: datetime) -> bool:
     return found is not None
 
 
-def _number_statements(ministry: bool) -> tuple[Select[Any], Select[Any]]:
+def _number_statements(ministry: bool) -> tuple[AnySelect, AnySelect]:
     """The look-up's two statements, built once: (blocked, how many records the caller may see), then the newest page.
 
     Both start from ``records(number, seq)`` and reach the caller's
@@ -326,7 +329,7 @@ def _number_statements(ministry: bool) -> tuple[Select[Any], Select[Any]]:
 _NUMBER_STATEMENTS = {ministry: _number_statements(ministry) for ministry in (False, True)}
 
 
-def number_statements(caller: Caller) -> tuple[Select[Any], Select[Any]]:
+def number_statements(caller: Caller) -> tuple[AnySelect, AnySelect]:
     """The look-up's statements for this kind of caller (bind ``number``, ``partner``, ``now``)."""
     return _NUMBER_STATEMENTS[caller.is_ministry]
 
