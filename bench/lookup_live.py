@@ -17,6 +17,14 @@ token, no database), look-ups of random reported numbers, hash-range
 queries for their prefixes, and look-ups of the hot number (printed, not
 judged). Every look-up answer is checked (200, the number, blocked).
 
+Row 6 (push into a hub holding 1,000,000 records against an empty hub, at
+least 0.8) is measured here too, so the million-record state is built once
+per database: before the fill, ``--push-batches`` batches of 1000 go into
+the empty hub (1 worker, 1 client); after the look-ups, as many again into
+the full one; each is compared with in-process Ed25519 verification of its
+records measured around it (as bench/push_live.py does, which measures rows
+1 and 2 and, with ``--big``, row 6 on its own).
+
     .venv/bin/python bench/lookup_live.py [--records 1000000] [--workers 1,2] [--database-url postgresql://...]
 """
 
@@ -45,8 +53,10 @@ from _live import (
     machine,
     register_world,
     serve,
+    signed_batches,
     token,
 )
+from push_live import FULL_RATIO, push_phase, verify_rate
 
 LOOKUP_RATIO = 0.6
 LOOKUP_P99_MS = 10.0
@@ -92,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lookups", type=int, default=2000, help="look-ups per worker count (and as many healthz)")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--push-batches", type=int, default=5, help="row 6: batches of 1000 into the empty and the full hub (0: skip)"
+    )
     parser.add_argument("--hub-root", default=None, help="serve another checkout of the hub (before figures)")
     parser.add_argument("--database-url", default=default_database_url())
     args = parser.parse_args(argv)
@@ -104,6 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     with bench_hub(args.database_url, **HUB_OVERRIDES) as hub:
         world = register_world(hub, otts=2)
         numbers = Numbers(args.seed)
+        pushes = _push_bodies(world, args.push_batches, args.seed)
+        pushed = {}
+        if args.push_batches:
+            with serve(hub, 1, **({"root": root} if root else {})) as served:
+                pushed["empty"] = _push(served, world, pushes[0])
         t0 = time.perf_counter()
         if args.fill == "bulk":
             fill_bulk(hub, world, numbers, args.records)
@@ -123,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         for w in workers:
             with serve(hub, w, **({"root": root} if root else {})) as served:
                 if w == workers[0]:
-                    check_fill(served, world, args.records)
+                    check_fill(served, world, args.records + 1000 * args.push_batches)
                 headers = token(served, world.otts[0])
                 per_round = max(1, args.lookups // args.rounds)
                 health, look, rng_q, hot_q = [], [], [], []
@@ -186,15 +204,45 @@ def main(argv: list[str] | None = None) -> int:
                             "(informational)",
                         ]
                     )
+        if args.push_batches:
+            with serve(hub, 1, **({"root": root} if root else {})) as served:
+                pushed["full"] = _push(served, world, pushes[1])
+    push_line = ""
+    if pushed:
+        (e, ve), (f, vf) = pushed["empty"], pushed["full"]
+        full_ratio = (f / vf) / (e / ve)
+        ok_f = full_ratio >= FULL_RATIO
+        verdict_ok = verdict_ok and ok_f
+        push_line = (
+            f"push, batches of 1000, 1 worker: empty hub {e:,.0f} rec/s ({e / ve:.2f} of verify {ve:,.0f}/s), "
+            f"{args.records:,} records {f:,.0f} rec/s ({f / vf:.2f} of verify {vf:,.0f}/s): "
+            f"{full_ratio:.2f} of the empty hub " + ("ok" if ok_f else f"MISSED (>= {FULL_RATIO})")
+        )
     print()
     print(
         f"{args.records:,} records, caller an OTT provider, {args.lookups:,} requests per row, "
         f"{args.rounds} interleaved rounds, as many client threads as workers"
     )
     print(table(["workers", "request", "req/s", "p50 ms", "p99 ms", "ratio", "target"], rows))
+    if push_line:
+        print(push_line)
     print(load_note())
     print("VERDICT: " + ("every target holds" if verdict_ok else "a target is missed (see the table)"))
     return 0 if verdict_ok else 2
+
+
+def _push_bodies(world: Any, batches: int, seed: int) -> list[list[bytes]]:
+    numbers = Numbers(seed + 7)
+    return [signed_batches(world.ministry, numbers, 1000 * batches, 1000, 10**7 * (k + 1)) for k in range(2)]
+
+
+def _push(served: Served, world: Any, bodies: list[bytes]) -> tuple[float, float]:
+    """Records/s of pushing ``bodies`` back to back, and in-process verification's rate around it."""
+    key = world.ministry.private_key.public_key()
+    headers = token(served, world.ministry)
+    before = verify_rate(bodies, key)
+    rate = push_phase(served, headers, [bodies])
+    return rate, (before + verify_rate(bodies, key)) / 2
 
 
 def _check_number(path: str, body: bytes) -> None:

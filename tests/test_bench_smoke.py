@@ -21,9 +21,9 @@ PG_URL = os.environ.get("TEST_DATABASE_URL")
 
 SCRIPTS = {
     # each script's every path, with as few hub starts as that takes
-    "lookup_live.py": ["--records", "300", "--lookups", "20", "--rounds", "1", "--workers", "2"],
+    "lookup_live.py": ["--records", "300", "--lookups", "20", "--rounds", "1", "--workers", "2", "--push-batches", "1"],
     "pull_live.py": ["--records", "300", "--workers", "1"],
-    "push_live.py": ["--batches", "1", "--batch-size", "50", "--big", "0"],
+    "push_live.py": ["--batches", "1", "--batch-size", "50", "--big", "700"],
     "profile_requests.py": ["lookup", "--records", "200", "--count", "5"],
 }
 
