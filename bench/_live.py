@@ -37,7 +37,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -51,6 +50,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 from keys.b64 import b64u_encode  # noqa: E402
 from keys.jcs import canonicalize  # noqa: E402
 from tests.support import PartnerCreds, basic_auth, free_port, register_partner  # noqa: E402
+from tests.support import record_body as support_record_body  # noqa: E402
 
 # --- serving --------------------------------------------------------------------------
 
@@ -339,22 +339,21 @@ def iso(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def record_body(issuer: str, number: str, issued: str, rid: str | None = None) -> dict[str, Any]:
-    return {
-        "id": rid or str(uuid.uuid4()),
-        "issuer": issuer,
-        "number": number,
-        "action": "block",
-        "category": "scam",
-        "channels": ["voice", "sms", "messaging"],
-        "reason": "Impersonates a bank; 17 verified complaints",
-        "evidence": {"complaints": 17, "ref": "ADN-2026-000123"},
-        "confidence": 90,
-        "observed_at": issued,
-        "issued_at": issued,
-        "expires_at": None,
-        "supersedes": None,
-    }
+def record_body(issuer: str, number: str, issued: str) -> dict[str, Any]:
+    """tests.support's valid block, observed and issued at ``issued``."""
+    return support_record_body(issuer, number, observed_at=issued, issued_at=issued)
+
+
+def analyze(hub: BenchHub) -> None:
+    """PostgreSQL after a bulk load: what autovacuum would have done (planner statistics, visibility map)."""
+    if hub.dialect != "postgresql":
+        return
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(hub.url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text("VACUUM (ANALYZE)"))
+    engine.dispose()
 
 
 def sign_fast(creds: PartnerCreds, body: dict[str, Any]) -> tuple[dict[str, Any], bytes]:

@@ -45,6 +45,7 @@ from _live import (
     Latencies,
     Numbers,
     Served,
+    analyze,
     check_fill,
     concurrently,
     fill_api,
@@ -129,8 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             with serve(hub, 1) as served:
                 fill_api(served, world.ministry, numbers, args.records)
         fill_s = time.perf_counter() - t0
-        if hub.dialect == "postgresql":
-            _analyze(hub)
+        analyze(hub)
         print(f"database: {describe_db(hub)}; {args.records:,} records ({args.fill} fill, {fill_s:.0f} s)")
         replay = Numbers(args.seed)
         reported = [replay.next(i) for i in range(args.records)]
@@ -249,16 +249,6 @@ def _check_number(path: str, body: bytes) -> None:
     doc = orjson.loads(body)
     if doc["number"] != path.rsplit("/", 1)[-1] or doc["blocked"] is not True or not doc["records"]:
         raise RuntimeError(f"unexpected look-up answer for {path}: {body[:300]!r}")
-
-
-def _analyze(hub: Any) -> None:
-    """What autovacuum would have done after a bulk load: fresh planner statistics."""
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(hub.url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text("VACUUM (ANALYZE)"))
-    engine.dispose()
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ from _live import (
     Client,
     Numbers,
     Served,
+    analyze,
     concurrently,
     fill_api,
     fill_bulk,
@@ -140,8 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             with serve(hub, 1, **root) as served:
                 fill_api(served, world.ministry, numbers, args.records)
         fill_s = time.perf_counter() - t0
-        if hub.dialect == "postgresql":
-            _analyze(hub.url)
+        analyze(hub)
         print(f"database: {describe_db(hub)}; {args.records:,} records ({args.fill} fill, {fill_s:.0f} s)")
         engine = sa.create_engine(hub.url)
         pullers = iter(world.otts)
@@ -189,13 +189,6 @@ def main(argv: list[str] | None = None) -> int:
     print(load_note())
     print("VERDICT: " + ("every target holds" if ok else "a target is missed (see the table)"))
     return 0 if ok else 2
-
-
-def _analyze(url: str) -> None:
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text("VACUUM (ANALYZE)"))
-    engine.dispose()
 
 
 if __name__ == "__main__":

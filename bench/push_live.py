@@ -43,6 +43,7 @@ from _live import (
     Client,
     Numbers,
     Served,
+    analyze,
     check_fill,
     concurrently,
     fill_bulk,
@@ -147,8 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             fill_bulk(hub, world, Numbers(args.seed + 1), max(0, args.big - pushed))
             fill_s = time.perf_counter() - t0
-            if hub.dialect == "postgresql":
-                _analyze(hub.url)
+            analyze(hub)
             with serve(hub, 1, **root) as served:
                 check_fill(served, world, pushed + max(0, args.big - pushed))
                 results["full"] = measured(served, "full")
@@ -206,15 +206,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _t(good: bool, what: str) -> str:
     return ("ok " if good else "MISSED ") + f"({what})"
-
-
-def _analyze(url: str) -> None:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text("VACUUM (ANALYZE)"))
-    engine.dispose()
 
 
 if __name__ == "__main__":
