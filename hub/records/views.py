@@ -80,15 +80,25 @@ def assignment_view(a: Any) -> dict[str, Any] | None:
 
 @dataclass(slots=True)
 class PulledItem(Encoded):
-    """A pull-format item, already encoded (``json``); ``seq``, ``id`` and ``number`` say what it is."""
+    """A pull-format item, already encoded (``json``); ``seq``, ``id`` and ``number`` say what it is.
+
+    ``item["record"]`` and the other members read as from the dict it
+    encodes (decoded once, on first use), for in-process callers.
+    """
 
     seq: int
     id: str
     number: str
     json: bytes
+    _decoded: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return orjson.loads(self.json)  # type: ignore[no-any-return]
+        if self._decoded is None:
+            self._decoded = orjson.loads(self.json)
+        return self._decoded
+
+    def __getitem__(self, member: str) -> Any:
+        return self.as_dict()[member]
 
 
 def visible_seqs(caller: Caller, after: int, limit: int) -> list[int]:
@@ -251,7 +261,7 @@ def load_raw(
 
 def load_items(caller: Caller, where: Any, mark_delivered: bool) -> list[dict[str, Any]]:
     """``load_raw``'s items as dicts (for a caller that adds to them)."""
-    return [item.as_dict() for item in load_raw(caller, where, mark_delivered)]
+    return [dict(item.as_dict()) for item in load_raw(caller, where, mark_delivered)]
 
 
 def pull(caller: Caller, after: int, limit: int) -> dict[str, Any]:
