@@ -99,7 +99,9 @@ def read_direct(engine: sa.Engine, partner: str) -> int:
             Assignment.acted_at,
         )
         .join(LogEntry, LogEntry.idx == Record.log_index)
-        .join(Assignment, sa.and_(Assignment.record_id == Record.id, Assignment.partner_id == partner))
+        # LEFT JOIN, as the hub's own query: an inner join lets SQLite start from the partner's
+        # assignments (ix_assignments_partner_seq) and read all of them for every page
+        .outerjoin(Assignment, sa.and_(Assignment.record_id == Record.id, Assignment.partner_id == partner))
         .where(Record.seq.in_(sa.bindparam("seqs", expanding=True)))
         .order_by(Record.seq)
     )
