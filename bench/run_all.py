@@ -24,6 +24,9 @@ BENCHES = [
     ("push_throughput.py", [], ["--rounds", "1", "--requests", "20,2,1"]),
     ("report_daily.py", [], ["--assignments", "50000", "--small", "10000", "--runs", "1"]),
     ("attestation_memory.py", [], ["--mid", "10000", "--big", "20000", "--runs", "1"]),
+    ("push_live.py", [], ["--batches", "1", "--batch-size", "100"]),
+    ("pull_live.py", [], ["--records", "2000"]),
+    ("lookup_live.py", [], ["--records", "5000", "--lookups", "200", "--push-batches", "1"]),
 ]
 
 

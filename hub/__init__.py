@@ -32,6 +32,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from hub.cli import register_cli
     from hub.console import init_console
     from hub.db import db, migrate
+    from hub.jsonio import init_json
     from hub.ledger import routes as ledger_routes
     from hub.ledger.log import init_log
     from hub.metrics import init_metrics
@@ -53,7 +54,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if url.startswith("sqlite"):
         engine_options["connect_args"] = {"timeout": 30}
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    init_json(app)  # orjson; members in insertion order
     hops = int(app.config.get("PROXY_FIX_X_FOR") or 0)
     if hops:
         # Trust exactly this many proxies for the client address and scheme:

@@ -12,15 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+import orjson
 from sqlalchemy.exc import IntegrityError
 
 from hub import clock
+from hub.canonical import canonicalize
 from hub.db import db
-from hub.ledger.receipts import receipt
+from hub.ledger.receipts import receipt, usable
 from hub.problems import Problem
-from hub.signing import signer
+from hub.signing import retired_kids, signer
 from keys.errors import CanonicalizationError
-from keys.jcs import canonicalize
 from keys.wire import MAX_BATCH
 
 log = logging.getLogger(__name__)
@@ -63,12 +64,17 @@ def read_batch(body: Any, member: str) -> list[Any]:
 
 @dataclass
 class Stored:
-    """What a receipt is made of: every member comes from the accepted row."""
+    """What a receipt is made of: every member comes from the accepted row.
+
+    ``receipt`` is the receipt signed when the row was stored (its JCS text),
+    where the kind stores one (records); otherwise it is signed when answered.
+    """
 
     id: str
     sha256: str
     log_index: int
     received_at: datetime
+    receipt: str | None = None
 
 
 @dataclass
@@ -113,8 +119,12 @@ def seen_before(kind: str, item_id: str, sha256: str, prior: Any, earlier_in_bat
     or earlier in this batch; None for a new id."""
     if prior is not None:
         if prior.sha256 == sha256:
+            # the original receipt, where the kind's rows keep it (records do, acks do not)
+            original = getattr(prior, "receipt", None)
             return Outcome(
-                "duplicate", item_id, stored=Stored(prior.id, prior.sha256, prior.log_index, prior.received_at)
+                "duplicate",
+                item_id,
+                stored=Stored(prior.id, prior.sha256, prior.log_index, prior.received_at, original),
             )
         raise Problem("conflict", f"{kind.capitalize()} {item_id} was accepted before with other content.")
     if earlier_in_batch:
@@ -177,6 +187,7 @@ def run(judge: Judge[C], items: list[Any], dry_run: bool = False) -> list[dict[s
         raise Problem("conflict", "The batch kept colliding with concurrent pushes; send it again.")
 
     current = signer()
+    retired = retired_kids()
     results: list[dict[str, Any]] = []
     for index, outcome in enumerate(outcomes):
         if outcome is None:
@@ -186,7 +197,10 @@ def run(judge: Judge[C], items: list[Any], dry_run: bool = False) -> list[dict[s
             out["error"] = _point_into_batch(outcome.error.as_dict(), f"/{judge.kind}s/{index}")
         if outcome.stored is not None:
             s = outcome.stored
-            out["receipt"] = receipt(judge.kind, s.id, s.sha256, s.log_index, s.received_at, current)
+            if s.receipt is not None and usable(s.receipt, retired):
+                out["receipt"] = orjson.loads(s.receipt)
+            else:
+                out["receipt"] = receipt(judge.kind, s.id, s.sha256, s.log_index, s.received_at, current)
         results.append(out)
     return results
 

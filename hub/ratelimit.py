@@ -28,6 +28,9 @@ from werkzeug.exceptions import TooManyRequests
 from hub.auth.protect import bearer_claims
 from hub.problems import Problem
 
+#: How often the in-memory storage sweeps expired keys.
+SWEEP_SECONDS = 1.0
+
 
 class LockedMemoryStorage(MemoryStorage):
     STORAGE_SCHEME = ["locked-memory"]
@@ -37,9 +40,13 @@ class LockedMemoryStorage(MemoryStorage):
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
 
     def _MemoryStorage__schedule_expiry(self) -> None:  # overrides the name-mangled private method
+        # limits sweeps expired keys 10 ms after a hit, so a busy hub started a
+        # thread on nearly every request (a fifth of a number look-up's time,
+        # bench/profile_requests.py). Reads check expiry themselves; the sweep
+        # only frees memory, so once a second is enough.
         with self._timer_lock:
             if not self.timer.is_alive():
-                self.timer = threading.Timer(0.01, self._MemoryStorage__expire_events)  # type: ignore[attr-defined]
+                self.timer = threading.Timer(SWEEP_SECONDS, self._MemoryStorage__expire_events)  # type: ignore[attr-defined]
                 self.timer.daemon = True
                 self.timer.start()
 

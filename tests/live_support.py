@@ -178,9 +178,16 @@ def push_main(plan_path: str, out_path: str) -> int:
             url = plan.hubs[(plan.offset + i) % len(plan.hubs)]
             retried = False
             for _attempt in range(20):
-                resp = session.post(
-                    url + "/v1/records", json={"records": batch}, headers=bearer(token), timeout=REQUEST_TIMEOUT
-                )
+                try:
+                    resp = session.post(
+                        url + "/v1/records", json={"records": batch}, headers=bearer(token), timeout=REQUEST_TIMEOUT
+                    )
+                except requests.ConnectionError:
+                    # A kept-alive connection the hub closed while idle (gunicorn's keepalive is 2 s;
+                    # this pusher alternates hubs and pauses): sent again, as any client would,
+                    # since pushing the same batch twice is safe.
+                    retried = True
+                    continue
                 if resp.status_code == 429:
                     time.sleep(min(float(resp.headers.get("Retry-After", "1")), 2.0))
                 elif resp.status_code >= 500:

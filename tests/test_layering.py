@@ -104,7 +104,7 @@ def import_graph(root: Path = ROOT, packages: tuple[str, ...] = PACKAGES) -> dic
 def test_the_graph_sees_real_imports() -> None:
     graph = import_graph()
     assert "hub.ledger" in graph["hub.records.ingest"] or "hub.ledger.log" in graph["hub.records.ingest"]
-    assert "keys.jcs" in graph["hub.batch"]
+    assert "keys.wire" in graph["hub.batch"]
     assert len(graph) > 60
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -142,7 +143,14 @@ def test_record_lookup_visibility_and_assignments(world: World):
 def test_number_lookup_reflects_blocks_in_force(world: World):
     auth = world.auth(world.whatsapp)
     state = lambda n: world.client.get(f"/v1/numbers/{n}", headers=auth).get_json()  # noqa: E731
-    assert state(TSEL) == {"number": TSEL, "carrier": "Telkomsel", "blocked": False, "records": []}
+    assert state(TSEL) == {
+        "number": TSEL,
+        "carrier": "Telkomsel",
+        "blocked": False,
+        "reassigned_at": None,
+        "record_count": 0,
+        "records": [],
+    }
     block = world.block(world.kominfo, TSEL)
     s = state(TSEL)
     assert s["blocked"] is True and [r["record"]["id"] for r in s["records"]] == [block["record"]["id"]]
@@ -207,3 +215,76 @@ def test_lookups_need_records_read(world: World):
     ).get_json()["access_token"]
     for path in (f"/v1/numbers/{TSEL}", "/v1/numbers/hash-range/abcde", "/v1/records", "/v1/records/x"):
         assert world.client.get(path, headers=bearer(tok)).status_code == 403, path
+
+
+def test_number_lookup_lists_the_newest_100_and_counts_what_the_caller_may_see(world: World):
+    envs = [world.kominfo.sign("record", record_body("kominfo", TSEL)) for _ in range(103)]
+    world.push(world.kominfo, *envs[:60])
+    world.push(world.kominfo, *envs[60:])
+    world.block(world.indosat, TSEL)  # indosat's own record of a telkomsel number: indosat sees only this one
+    ott = world.client.get(f"/v1/numbers/{TSEL}", headers=world.auth(world.whatsapp)).get_json()
+    assert ott["record_count"] == 104 and len(ott["records"]) == 100
+    seqs = [item["seq"] for item in ott["records"]]
+    assert seqs == sorted(seqs, reverse=True)  # newest first
+    assert seqs[0] == max(i["seq"] for i in world.pull_all(world.whatsapp))
+    operator = world.client.get(f"/v1/numbers/{TSEL}", headers=world.auth(world.telkomsel)).get_json()
+    assert operator["record_count"] == 104  # the home operator is assigned indosat's record too
+    assert world.client.get(f"/v1/numbers/{TSEL}", headers=world.auth(world.indosat)).get_json()["record_count"] == 1
+    ministry = world.client.get(f"/v1/numbers/{TSEL}", headers=world.auth(world.kominfo)).get_json()
+    assert ministry["record_count"] == 104 and all(i["assignment"] is None for i in ministry["records"])
+    assert ott["reassigned_at"] is None
+
+
+def _canonical(obj) -> bytes:
+    from keys.jcs import canonicalize
+
+    return canonicalize(obj)
+
+
+def test_pulled_items_are_the_records_and_receipts_as_accepted(world: World, app):
+    """Byte for byte: the record and signature as pushed, the receipt the push answered with."""
+    from hub.ledger.receipts import receipt
+    from hub.signing import hub_keys
+
+    envs = [
+        world.kominfo.sign("record", record_body("kominfo", n, reason="Penipuan \u00e9 \u201cbank\u201d"))
+        for n in (TSEL, ISAT)
+    ]
+    results = world.push(world.kominfo, *envs)
+    raw = world.client.get("/v1/records?after=0&limit=10", headers=world.auth(world.whatsapp)).get_data()
+    items = json.loads(raw)["items"]
+    for env, res, item in zip(envs, results, items):
+        assert _canonical(item["record"]) == _canonical(env["record"])
+        assert item["signature"] == env["signature"] and item["receipt"] == res["receipt"]
+        # the stored receipt is exactly what signing it again with the same key gives (Ed25519 is deterministic)
+        with app.app_context():
+            from keys.timefmt import parse_ts
+
+            r = res["receipt"]["receipt"]
+            current = hub_keys().current().signer
+            again = receipt("record", r["object_id"], r["sha256"], r["log_index"], parse_ts(r["received_at"]), current)
+        assert _canonical(again) == _canonical(item["receipt"])
+        # the record member is spliced in as its JCS bytes, not re-encoded
+        assert b'"record":' + _canonical(env["record"]) in raw
+
+
+def test_receipts_survive_rotation_and_are_signed_again_after_retirement(world: World, cli, token):
+    from keys.verify import verify_receipt
+
+    env = world.kominfo.sign("record", record_body("kominfo", TSEL))
+    (first,) = world.push(world.kominfo, env)
+    old_kid = first["receipt"]["signature"]["kid"]
+    assert cli("keys", "rotate").exit_code == 0
+    pulled = world.pull_all(world.whatsapp)[0]["receipt"]
+    (dup,) = world.push(world.kominfo, env)
+    assert pulled == first["receipt"] and dup["receipt"] == first["receipt"]  # the receipt as issued, old key
+    assert cli("keys", "retire", old_kid).exit_code == 0
+    world.tokens.update({p.id: token(p) for p in (world.kominfo, world.whatsapp)})  # the old key's tokens fail now
+    jwks = world.client.get("/.well-known/jwks.json").get_json()
+    resigned = world.pull_all(world.whatsapp)[0]["receipt"]
+    (dup,) = world.push(world.kominfo, env)
+    assert resigned["signature"]["kid"] != old_kid and dup["receipt"] == resigned
+    assert resigned["receipt"] == first["receipt"]["receipt"]
+    verify_receipt(resigned, jwks, env)
+    looked_up = world.client.get(f"/v1/numbers/{TSEL}", headers=world.auth(world.whatsapp)).get_json()
+    assert looked_up["records"][0]["receipt"] == resigned

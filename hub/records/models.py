@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ColumnElement, ForeignKey, Index, String, and_, or_
+from sqlalchemy import BigInteger, ColumnElement, ForeignKey, Index, String, Text, and_, or_
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.db import UTCDateTime, db
@@ -20,7 +20,7 @@ class Record(db.Model):  # type: ignore[name-defined,misc]
     log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
     sha256: Mapped[str] = mapped_column(String(64))
     issuer: Mapped[str] = mapped_column(String(63))
-    number: Mapped[str] = mapped_column(String(20), index=True)
+    number: Mapped[str] = mapped_column(String(20))
     #: the first 5 hex characters of SHA-256(number), for the k-anonymous range look-up
     number_prefix: Mapped[str] = mapped_column(String(5))
     number_sha256: Mapped[str] = mapped_column(String(64))
@@ -34,10 +34,15 @@ class Record(db.Model):  # type: ignore[name-defined,misc]
     lifted_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
     lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    #: the receipt signed at acceptance, as JCS text of the whole signed receipt (hub.ledger.receipts);
+    #: null for records accepted before receipts were stored
+    receipt: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     __table_args__ = (
         Index("ix_records_issuer_seq", "issuer", "seq"),
         Index("ix_records_number_prefix", "number_prefix", "action"),
+        #: the number look-up: the number's own rows, newest first, never a scan
+        Index("ix_records_number_seq", "number", "seq"),
     )
 
 

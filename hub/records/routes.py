@@ -100,23 +100,17 @@ def get_record(record_id: str) -> Response:
 @bp.get("/v1/numbers/<path:number>")
 @require("records:read")
 @operation(
-    summary="A number's state: blocked while any block is in force",
+    summary="A number's state: blocked while any block is in force; your newest 100 records of it",
     tag="numbers",
     operation_id="getNumber",
     responses={200: NumberView},
     response_example=EXAMPLE_NUMBER,
+    description="records: the records of the number you may see, newest first (by seq), at most 100; "
+    "record_count: how many you may see in all. Answered from the number's own index entries.",
 )
 def number(number: str) -> Response:
     info = check_e164(number)
-    caller = current_caller()
-    return jsonify(
-        {
-            "number": info.e164,
-            "carrier": info.carrier,
-            "blocked": views.number_state(info.e164, clock.now()),
-            "records": views.visible_number_records(caller, info.e164),
-        }
-    )
+    return jsonify(views.number_view(current_caller(), info, clock.now()))
 
 
 @bp.get("/v1/numbers/hash-range/<prefix>")

@@ -175,14 +175,20 @@ class RecordDetail(PullItem):
 
 
 class NumberView(BaseModel):
-    """A number's state, from the index: blocked while any block is in force."""
+    """A number's state, from the index: blocked while any block is in force.
+
+    ``records``: the caller's visible records of the number, newest first (by
+    seq), at most 100; ``record_count``: how many it may see in all;
+    ``reassigned_at``: when the number was last given to a new subscriber,
+    or null.
+    """
 
     number: str
     carrier: str | None
     blocked: bool
-    reassigned_at: str | None = Field(None, description="(1.1) effective_at of the latest reassigned event, or null")
-    record_count: int | None = Field(None, description="(1.1) how many records the caller may see in all")
-    records: list[PullItem] = Field(description="newest first, at most 100")
+    reassigned_at: str | None = Field(description="(1.1) effective_at of the number's latest reassigned event, or null")
+    record_count: Annotated[int, Field(ge=0, description="(1.1) how many records the caller may see in all")]
+    records: Annotated[list[PullItem], Field(max_length=100, description="newest first (by seq), at most 100")]
 
 
 class HashRange(BaseModel):

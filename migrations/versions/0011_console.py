@@ -7,7 +7,7 @@ assignment ever made; the index on ``anomalies.number`` serves a number's
 history.
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-02 09:00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from hub.db import UTCDateTime
 
 revision = "0011"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
