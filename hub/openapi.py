@@ -43,10 +43,16 @@ def operation(
     request_example: Any = None,
     response_example: Any = None,
     description: str | None = None,
+    operation_id: str | None = None,
+    media_type: str = "application/json",
+    error: tuple[str, type[BaseModel]] | None = None,
 ) -> Callable[[F], F]:
     """Attach the OpenAPI description of a view to the view itself.
 
     Put it below ``@require``: the required scope is read from that decorator.
+    ``media_type`` names the success bodies' media type and ``error`` the
+    (media type, model) of its errors, for the TAXII views, which answer in
+    TAXII's own media type and error messages rather than RFC 9457.
     """
 
     def wrap(view: F) -> F:
@@ -59,6 +65,9 @@ def operation(
             "request_example": request_example,
             "response_example": response_example,
             "description": description,
+            "operation_id": operation_id,
+            "media_type": media_type,
+            "error": error,
         }
         return view
 
@@ -105,6 +114,8 @@ _PUBLIC = object()
 
 def _operation(view: Any, meta: dict[str, Any], rule_path: str, comps: _Components) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": meta["summary"], "tags": [meta["tag"]]}
+    if meta.get("operation_id"):
+        op["operationId"] = meta["operation_id"]
     if meta["description"]:
         op["description"] = meta["description"]
     params = _parameters(rule_path, meta["query"])
@@ -129,11 +140,17 @@ def _operation(view: Any, meta: dict[str, Any], rule_path: str, comps: _Componen
         media = {"schema": comps.ref(body)}
         if meta["response_example"] is not None and 200 <= status < 300:
             media["example"] = meta["response_example"]
-        responses[str(status)] = {"description": body.__doc__ or "OK", "content": {"application/json": media}}
+        responses[str(status)] = {"description": body.__doc__ or "OK", "content": {meta["media_type"]: media}}
     responses["default"] = {
         "description": "An RFC 9457 problem",
         "content": {"application/problem+json": {"schema": comps.ref(ProblemModel)}},
     }
+    if meta.get("error"):
+        error_media, error_model = meta["error"]
+        responses["default"] = {
+            "description": error_model.__doc__ or "An error",
+            "content": {error_media: {"schema": comps.ref(error_model)}},
+        }
     op["responses"] = responses
     return op
 
