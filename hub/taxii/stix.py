@@ -252,7 +252,6 @@ def definitions() -> list[Any]:
         "issuer's JWKS at /v1/partners/<issuer>/keys, the hub's at /.well-known/jwks.json.",
         version="1.0",
         extension_types=["property-extension"],
-        extension_properties=["signed_record", "log_index", "signed_unblock", "unblock_log_index"],
     )
     return [author, phone, signed]
 
