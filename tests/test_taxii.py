@@ -9,7 +9,6 @@ and it sees exactly what it may pull, nothing else.
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
