@@ -118,7 +118,7 @@ def test_taxii2_client_subscribes_with_a_bearer_token(app, world: World, registe
         assert parse_ts(indicators[2]["valid_until"]) == parse_ts("2030-01-01T00:00:00Z")
         numbers = [o for o in objects if o["type"] == "phone-number"]
         assert [n["value"] for n in numbers] == [TSEL, ISAT, FOREIGN]
-        assert numbers[0]["id"] == stix.PhoneNumber(value=TSEL).id  # the deterministic STIX id
+        assert numbers[0]["id"] == stix.phone_number(TSEL).id  # the deterministic STIX id
         assert {o["id"] for o in objects if o["type"] == "extension-definition"} == {
             stix.PHONE_NUMBER_EXTENSION,
             SIGNED,
@@ -313,10 +313,10 @@ def test_added_after_and_filters(world: World, clock):
         not in taxii_get(world, world.kominfo, f"{ROOT}/objects/", **{"match[spec_version]": "2.0"}).get_json()
     )
     # a phone-number is found by its deterministic id, even one the platform computed itself
-    pid = stix.PhoneNumber(value=ISAT).id
+    pid = stix.phone_number(ISAT).id
     assert taxii_get(world, world.kominfo, f"{ROOT}/objects/{pid}/").get_json()["objects"][0]["value"] == ISAT
     resp = world.client.get(
-        f"{ROOT}/objects/{stix.PhoneNumber(value=XL).id}/", headers={"Accept": TAXII, **world.auth(world.kominfo)}
+        f"{ROOT}/objects/{stix.phone_number(XL).id}/", headers={"Accept": TAXII, **world.auth(world.kominfo)}
     )
     assert resp.status_code == 404
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 import threading
@@ -197,6 +198,10 @@ def object_cache() -> stix.ObjectCache:
     return ext["tangkal.taxii"]  # type: ignore[no-any-return]
 
 
+def _same(obj: Any) -> Any:
+    return obj
+
+
 def _static_entries() -> list[Entry]:
     cache = object_cache()
     out = []
@@ -209,7 +214,7 @@ def _static_entries() -> list[Entry]:
                 str(obj.type),
                 stix.DEFINED_AT,
                 stix.DEFINED_AT,
-                lambda key=key, obj=obj: cache.get(key, lambda: obj),
+                functools.partial(cache.get, key, functools.partial(_same, obj)),
             )
         )
     return out
@@ -300,7 +305,7 @@ class _Builder:
             "phone-number",
             block.received_at,
             block.received_at,
-            lambda: cache.get(key, lambda: stix.PhoneNumber(value=number)),
+            lambda: cache.get(key, lambda: stix.phone_number(number)),
         )
 
     def _visible(self, record_id: str) -> bool:

@@ -22,7 +22,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from hub.auth.protect import current_caller, hub_url, require
 from hub.openapi import operation
 from hub.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_PREFIX, Problem
-from hub.taxii import feed
+from hub.taxii import feed, stix
 from hub.taxii.schemas import (
     EXAMPLE_ENVELOPE,
     EXAMPLE_MANIFEST,
@@ -268,8 +268,8 @@ def _date_headers(entries: list[feed.Entry]) -> dict[str, str]:
     if not entries:
         return {}
     return {
-        "X-TAXII-Date-Added-First": feed.stix.stix_ts(entries[0].date_added),
-        "X-TAXII-Date-Added-Last": feed.stix.stix_ts(entries[-1].date_added),
+        "X-TAXII-Date-Added-First": stix.stix_ts(entries[0].date_added),
+        "X-TAXII-Date-Added-Last": stix.stix_ts(entries[-1].date_added),
     }
 
 
@@ -377,7 +377,7 @@ def versions(collection_id: str, object_id: str) -> Response:
     given = _filters(by_id=True)
     every = feed.Filters(added_after=given.added_after, versions=feed.VersionMatch(all=True), spec_ok=given.spec_ok)
     page = feed.object_page(entries, every, after, limit)
-    body = _envelope(page, "versions", [json.dumps(feed.stix.stix_ts(e.version)).encode() for e in page.entries])
+    body = _envelope(page, "versions", [json.dumps(stix.stix_ts(e.version)).encode() for e in page.entries])
     return _respond(body, _date_headers(page.entries))
 
 

@@ -65,6 +65,11 @@ class PhoneNumber:
     """A telephone number in E.164 form; its id is STIX's deterministic UUIDv5 of the value."""
 
 
+def phone_number(number: str) -> Any:
+    """The ``phone-number`` observable of ``number``."""
+    return PhoneNumber(value=number)  # type: ignore[call-arg]
+
+
 @CustomExtension(
     SIGNED_RECORD_EXTENSION,
     [
@@ -147,7 +152,7 @@ def phone_number_id(number: str) -> str:
     return f"phone-number--{uuid.uuid5(SCO_NAMESPACE, json.dumps({'value': number}, separators=(',', ':')))}"
 
 
-if phone_number_id("+6281234567890") != PhoneNumber(value="+6281234567890").id:  # pragma: no cover
+if phone_number_id("+6281234567890") != phone_number("+6281234567890").id:  # pragma: no cover
     raise RuntimeError("phone_number_id disagrees with stix2's deterministic id")
 
 
