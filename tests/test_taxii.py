@@ -182,6 +182,7 @@ def test_taxii_errors_are_taxii_messages(world: World, register, token):
         assert (resp.status_code, resp.headers["Content-Type"]) == (404, TAXII), path
     resp = world.client.post(f"{ROOT}/objects/", json={"objects": []}, headers=world.auth(world.kominfo))
     assert (resp.status_code, resp.headers["Content-Type"]) == (405, TAXII)
+    assert world.client.get("/taxii2/nothing/", headers={"Accept": TAXII}).status_code == 401  # who asks, first
     # any Accept that allows TAXII 2.1, and none at all, is answered
     for accept in ("application/taxii+json", "*/*", "application/*", f"text/html;q=0.5, {TAXII}"):
         resp = world.client.get(f"{ROOT}/", headers={"Accept": accept, **world.auth(world.kominfo)})

@@ -14,9 +14,11 @@ Reading through TAXII marks no assignment delivered: see docs/protocol.md
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, request
+from pydantic import BaseModel
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from hub.auth.protect import current_caller, hub_url, require
@@ -48,10 +50,29 @@ COLLECTION_ID = "ef3d5533-f082-4dc4-9c23-330d766def3f"
 COLLECTION_ALIAS = "blocks"
 _ACCEPTED = ("application/taxii+json", "application/*", "*/*")
 _ERROR = (TAXII_MEDIA_TYPE, TaxiiError)
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _taxii(view_doc: dict[str, Any]) -> dict[str, Any]:
-    return {"tag": "taxii", "media_type": TAXII_MEDIA_TYPE, "error": _ERROR, **view_doc}
+def _operation(
+    operation_id: str,
+    summary: str,
+    model: type[BaseModel],
+    example: Any,
+    query: type[BaseModel] | None = None,
+    description: str | None = None,
+) -> Callable[[F], F]:
+    """``@operation`` for a TAXII view: TAXII's media type, TAXII error messages, tag taxii."""
+    return operation(
+        summary=summary,
+        tag="taxii",
+        query=query,
+        responses={200: model},
+        response_example=example,
+        description=description,
+        operation_id=operation_id,
+        media_type=TAXII_MEDIA_TYPE,
+        error=_ERROR,
+    )
 
 
 # --- media types and errors ---------------------------------------------------------------------------------------
@@ -123,20 +144,16 @@ def _api_root_url() -> str:
 
 @bp.get("/")
 @require("records:read")
-@operation(
-    **_taxii(
-        {
-            "summary": "TAXII discovery: the hub's one API root",
-            "responses": {200: Discovery},
-            "operation_id": "taxiiDiscovery",
-            "response_example": {
-                "title": "Tangkal",
-                "description": "Signed fraud-number records as STIX 2.1",
-                "default": "https://hub.example/taxii2/api/",
-                "api_roots": ["https://hub.example/taxii2/api/"],
-            },
-        }
-    )
+@_operation(
+    "taxiiDiscovery",
+    "TAXII discovery: the hub's one API root",
+    Discovery,
+    {
+        "title": "Tangkal",
+        "description": "Signed fraud-number records as STIX 2.1",
+        "default": "https://hub.example/taxii2/api/",
+        "api_roots": ["https://hub.example/taxii2/api/"],
+    },
 )
 def discovery() -> Response:
     _check_accept()
@@ -153,19 +170,15 @@ def discovery() -> Response:
 
 @bp.get("/api/")
 @require("records:read")
-@operation(
-    **_taxii(
-        {
-            "summary": "The TAXII API root",
-            "responses": {200: ApiRoot},
-            "operation_id": "taxiiApiRoot",
-            "response_example": {
-                "title": "Tangkal blocks",
-                "versions": [TAXII_MEDIA_TYPE],
-                "max_content_length": MAX_BODY_BYTES,
-            },
-        }
-    )
+@_operation(
+    "taxiiApiRoot",
+    "The TAXII API root",
+    ApiRoot,
+    {
+        "title": "Tangkal blocks",
+        "versions": [TAXII_MEDIA_TYPE],
+        "max_content_length": MAX_BODY_BYTES,
+    },
 )
 def api_root() -> Response:
     _check_accept()
@@ -194,25 +207,21 @@ def _collection() -> dict[str, Any]:
 
 @bp.get("/api/collections/")
 @require("records:read")
-@operation(
-    **_taxii(
-        {
-            "summary": "The API root's collections: blocks",
-            "responses": {200: Collections},
-            "operation_id": "taxiiCollections",
-            "response_example": {
-                "collections": [
-                    {
-                        "id": COLLECTION_ID,
-                        "title": "blocks",
-                        "can_read": True,
-                        "can_write": False,
-                        "media_types": [feed.STIX_MEDIA_TYPE],
-                    }
-                ]
-            },
-        }
-    )
+@_operation(
+    "taxiiCollections",
+    "The API root's collections: blocks",
+    Collections,
+    {
+        "collections": [
+            {
+                "id": COLLECTION_ID,
+                "title": "blocks",
+                "can_read": True,
+                "can_write": False,
+                "media_types": [feed.STIX_MEDIA_TYPE],
+            }
+        ]
+    },
 )
 def collections() -> Response:
     _check_accept()
@@ -226,21 +235,17 @@ def _known_collection(collection_id: str) -> None:
 
 @bp.get("/api/collections/<collection_id>/")
 @require("records:read")
-@operation(
-    **_taxii(
-        {
-            "summary": "The blocks collection",
-            "responses": {200: Collection},
-            "operation_id": "taxiiCollection",
-            "response_example": {
-                "id": COLLECTION_ID,
-                "title": "blocks",
-                "can_read": True,
-                "can_write": False,
-                "media_types": [feed.STIX_MEDIA_TYPE],
-            },
-        }
-    )
+@_operation(
+    "taxiiCollection",
+    "The blocks collection",
+    Collection,
+    {
+        "id": COLLECTION_ID,
+        "title": "blocks",
+        "can_read": True,
+        "can_write": False,
+        "media_types": [feed.STIX_MEDIA_TYPE],
+    },
 )
 def collection(collection_id: str) -> Response:
     _check_accept()
@@ -286,19 +291,15 @@ def _objects_response(page: feed.Page) -> Response:
 
 @bp.get("/api/collections/<collection_id>/objects/")
 @require("records:read")
-@operation(
-    **_taxii(
-        {
-            "summary": "Objects of the blocks collection you may see, oldest first, paged with next",
-            "query": ObjectsQuery,
-            "responses": {200: Envelope},
-            "operation_id": "taxiiGetObjects",
-            "response_example": EXAMPLE_ENVELOPE,
-            "description": "Page with next: every object version you may pull arrives at most once (exactly once "
-            "with match[version]=all), on any number of hub instances. next is also given when more is false: "
-            "keep it to go on later from exactly where you stopped.",
-        }
-    )
+@_operation(
+    "taxiiGetObjects",
+    "Objects of the blocks collection you may see, oldest first, paged with next",
+    Envelope,
+    EXAMPLE_ENVELOPE,
+    query=ObjectsQuery,
+    description="Page with next: every object version you may pull arrives at most once (exactly once "
+    "with match[version]=all), on any number of hub instances. next is also given when more is false: "
+    "keep it to go on later from exactly where you stopped.",
 )
 def objects(collection_id: str) -> Response:
     _check_accept()
@@ -309,16 +310,12 @@ def objects(collection_id: str) -> Response:
 
 @bp.get("/api/collections/<collection_id>/manifest/")
 @require("records:read")
-@operation(
-    **_taxii(
-        {
-            "summary": "The manifest of the objects you may see: id, date_added, version, media type",
-            "query": ObjectsQuery,
-            "responses": {200: Manifest},
-            "operation_id": "taxiiGetManifest",
-            "response_example": EXAMPLE_MANIFEST,
-        }
-    )
+@_operation(
+    "taxiiGetManifest",
+    "The manifest of the objects you may see: id, date_added, version, media type",
+    Manifest,
+    EXAMPLE_MANIFEST,
+    query=ObjectsQuery,
 )
 def manifest(collection_id: str) -> Response:
     _check_accept()
@@ -339,16 +336,12 @@ def _object_versions(collection_id: str, object_id: str) -> list[feed.Entry]:
 
 @bp.get("/api/collections/<collection_id>/objects/<object_id>/")
 @require("records:read")
-@operation(
-    **_taxii(
-        {
-            "summary": "One object: its versions you may see (match[version] defaults to last)",
-            "query": ObjectQuery,
-            "responses": {200: Envelope},
-            "operation_id": "taxiiGetObject",
-            "response_example": EXAMPLE_ENVELOPE,
-        }
-    )
+@_operation(
+    "taxiiGetObject",
+    "One object: its versions you may see (match[version] defaults to last)",
+    Envelope,
+    EXAMPLE_ENVELOPE,
+    query=ObjectQuery,
 )
 def one_object(collection_id: str, object_id: str) -> Response:
     _check_accept()
@@ -359,16 +352,12 @@ def one_object(collection_id: str, object_id: str) -> Response:
 
 @bp.get("/api/collections/<collection_id>/objects/<object_id>/versions/")
 @require("records:read")
-@operation(
-    **_taxii(
-        {
-            "summary": "The versions of one object you may see, oldest first",
-            "query": VersionsQuery,
-            "responses": {200: Versions},
-            "operation_id": "taxiiGetObjectVersions",
-            "response_example": EXAMPLE_VERSIONS,
-        }
-    )
+@_operation(
+    "taxiiGetObjectVersions",
+    "The versions of one object you may see, oldest first",
+    Versions,
+    EXAMPLE_VERSIONS,
+    query=VersionsQuery,
 )
 def versions(collection_id: str, object_id: str) -> Response:
     _check_accept()
@@ -382,8 +371,12 @@ def versions(collection_id: str, object_id: str) -> Response:
 
 
 @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@require("records:read")
 def elsewhere(rest: str) -> Response:
-    """Anything else under /taxii2/: TAXII's 404, or 405 for writing to the read-only collection."""
+    """Anything else under /taxii2/: TAXII's 404, or 405 for writing to the read-only collection.
+
+    Authenticated first, like every TAXII URL (PROTOCOL.md section 1's order).
+    """
     if request.method == "GET":
         raise NotFound(f"No TAXII resource at /taxii2/{rest}.")
     raise MethodNotAllowed(["GET", "HEAD"], f"The TAXII API of this hub is read-only; {request.method} is not allowed.")
