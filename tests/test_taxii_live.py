@@ -50,6 +50,7 @@ class Subscriber:
     version: str  # match[version]
     objects: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
+    retries: int = 0  # requests sent again after a dropped keep-alive connection
     problems: list[str] = field(default_factory=list)
 
 
@@ -57,15 +58,28 @@ def subscribe(sub: Subscriber, url: str, token: str, done: threading.Event, dead
     """One as_pages run from the start, then polling on from the last next until drained after the pushes."""
     try:
         collection = Collection(f"{url}/taxii2/api/collections/{COLLECTION_ID}/", auth=Bearer(token))
+
+        def get_objects(**query: Any) -> dict[str, Any]:
+            """Collection.get_objects, again on a dropped connection, as a TIP would: the same next is safe."""
+            for attempt in range(3):
+                try:
+                    return collection.get_objects(**query)  # type: ignore[no-any-return]
+                except requests.ConnectionError:
+                    if attempt == 2:
+                        raise
+                    sub.retries += 1
+                    time.sleep(0.1)
+            raise AssertionError("unreachable")
+
         last: dict[str, Any] = {}
-        for envelope in as_pages(collection.get_objects, per_request=PAGE, version=sub.version):
+        for envelope in as_pages(get_objects, per_request=PAGE, version=sub.version):
             sub.requests += 1
             sub.objects += envelope.get("objects", [])
             last = envelope
         token_next = last["next"]
         while time.monotonic() < deadline:
             final = done.is_set()  # seen before the request: an empty answer after it ends the drain
-            envelope = collection.get_objects(limit=PAGE, next=token_next, version=sub.version)
+            envelope = get_objects(limit=PAGE, next=token_next, version=sub.version)
             sub.requests += 1
             got = envelope.get("objects", [])
             if len(got) > PAGE:
@@ -224,7 +238,9 @@ def test_taxii_pages_each_version_exactly_once_while_processes_push(register, ap
             print(
                 f"\n[taxii-live] {'postgresql' if on_postgres else 'sqlite'}: {len(records)} records "
                 f"({sum(e['record']['action'] == 'unblock' for e in unblocked)} unblocks) to {len(hubs)} hub(s) x 2 workers; "
-                + ", ".join(f"{s.name} {len(s.objects)} objects/{s.requests} requests" for s in subs)
+                + ", ".join(
+                    f"{s.name} {len(s.objects)} objects/{s.requests} requests/{s.retries} retried" for s in subs
+                )
             )
         assert not failures, "\n".join(failures)
     finally:
