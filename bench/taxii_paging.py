@@ -4,7 +4,8 @@ PROTOCOL.md section 11 serves the records a partner may pull as a TAXII 2.1
 collection, paged on the pull's gap-free cursor. This benchmark fills a
 throwaway hub with 20,000 signed blocks (``--records``), serves it under
 gunicorn, and pages the 20,000 indicators back through TAXII
-(``match[type]=indicator``, ``--page-size`` objects a page). It then loads
+(``match[type]=indicator``, ``match[spec_version]=2.1``, ``--page-size`` objects
+a page). It then loads
 exactly those indicators (the JSON the hub served) into medallion's memory
 backend, serves that under gunicorn too, and pages it back the same way.
 Both sides are one gunicorn worker (medallion keeps its ``next`` state in
@@ -79,7 +80,11 @@ class Run:
 def page_all(name: str, url: str, session: requests.Session, page_size: int, budget: float | None = None) -> Run:
     """Page ``url`` with limit/next until more is false; the first page and the whole, timed."""
     run = Run(name)
-    params: dict[str, Any] = {"limit": page_size, "match[type]": "indicator"}
+    query = {
+        "match[type]": "indicator",
+        "match[spec_version]": "2.1",
+    }  # the spec filter spares medallion an O(n^2) pass
+    params: dict[str, Any] = {"limit": page_size, **query}
     start = time.perf_counter()
     while True:
         timeout = None if budget is None else max(1.0, budget - (time.perf_counter() - start))
@@ -100,7 +105,7 @@ def page_all(name: str, url: str, session: requests.Session, page_size: int, bud
         run.objects += len(got)
         if not body.get("more"):
             break
-        params = {"limit": page_size, "match[type]": "indicator", "next": body["next"]}
+        params = {"limit": page_size, **query, "next": body["next"]}
     run.total_s = time.perf_counter() - start
     run.complete = True
     return run
