@@ -23,7 +23,7 @@ from keys.jwk import key_from_jwks
 from keys.signing import verify_object
 from keys.timefmt import parse_ts
 from tests.records_world import FOREIGN, ISAT, TSEL, TSEL2, XL, World
-from tests.support import PartnerCreds, bearer, record_body
+from tests.support import PartnerCreds, basic_auth, bearer, record_body, register_partner
 from tests.test_partners_support import serve
 
 TAXII = "application/taxii+json;version=2.1"
@@ -177,6 +177,8 @@ def test_taxii_errors_are_taxii_messages(world: World, register, token):
         assert body["http_status"] == str(status) and body["title"] and body["description"]
         if status == 401:
             assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+        slug = {400: "invalid-request", 401: "unauthorized", 403: "forbidden", 406: "not-acceptable"}[status]
+        assert body["error_code"] == slug
     for path in ("/taxii2/api/collections/another/", "/taxii2/api/collections/blocks/status/", "/taxii2/nothing/"):
         resp = world.client.get(path, headers={"Accept": TAXII, **world.auth(world.kominfo)})
         assert (resp.status_code, resp.headers["Content-Type"]) == (404, TAXII), path
@@ -382,3 +384,16 @@ def test_every_taxii_operation_is_in_the_openapi_document(client):
         assert TAXII in op["responses"]["default"]["content"], path
     names = {p["name"] for p in ops[("/taxii2/api/collections/{collection_id}/objects/", "get")]["parameters"]}
     assert {"added_after", "limit", "next", "match[type]", "match[id]", "match[version]"} <= names
+
+
+def test_rate_limited_taxii_request_is_a_taxii_error_with_retry_after(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STRATEGY="moving-window", RATELIMIT_DEFAULT="3 per minute")
+    client = app.test_client()
+    ott = register_partner(app, "whatsapp", "ott")
+    tok = client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=basic_auth(ott)).get_json()
+    headers = {"Accept": TAXII, **bearer(tok["access_token"])}
+    statuses = [client.get(f"{ROOT}/objects/", headers=headers).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    resp = client.get(f"{ROOT}/objects/", headers=headers)
+    assert resp.headers["Content-Type"] == TAXII and int(resp.headers["Retry-After"]) >= 1
+    assert resp.get_json()["error_code"] == "rate-limited" and resp.get_json()["http_status"] == "429"

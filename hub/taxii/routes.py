@@ -119,7 +119,9 @@ def _taxii_errors(resp: Response) -> Response:
         return resp
     problem = json.loads(resp.get_data())
     slug = str(problem.get("type", "")).removeprefix(PROBLEM_TYPE_PREFIX)
-    title = "Not Acceptable" if resp.status_code == 406 else problem.get("title", "Error")
+    title = problem.get("title", "Error")
+    if resp.status_code == 406:  # the problem table has no slug of its own for it
+        title, slug = "Not acceptable", "not-acceptable"
     error = {
         "title": title,
         "description": problem.get("detail", ""),
