@@ -108,6 +108,11 @@ def page_all(name: str, url: str, session: requests.Session, page_size: int, bud
         params = {"limit": page_size, **query, "next": body["next"]}
     run.total_s = time.perf_counter() - start
     run.complete = True
+    print(
+        f"  {name}: {run.objects:,} objects in {run.pages} pages, first page {run.first_page_s * 1000:,.1f} ms, "
+        f"{run.total_s:,.2f} s (load {os.getloadavg()[0]:.2f})",
+        flush=True,
+    )
     return run
 
 
