@@ -375,6 +375,10 @@ def _seq_floor(added_after: datetime) -> int:
 
 def page(caller: Caller, filters: Filters, after: Position, limit: int) -> Page:
     """The first ``limit`` entries after ``after`` that pass ``filters``, and where to go on from."""
+    if filters.ids is not None:
+        # look each id up rather than read the whole collection for a handful of objects
+        found = sorted((e for i in filters.ids for e in object_entries(caller, i)), key=lambda e: e.position)
+        return object_page(found, filters, after, limit)
     out: list[Entry] = []
     examined = after
     if after.seq == 0:
@@ -382,10 +386,7 @@ def page(caller: Caller, filters: Filters, after: Position, limit: int) -> Page:
             if entry.position > after and _keep(entry, filters):
                 out.append(entry)
         examined = max(examined, Position(0, len(_STATICS) - 1))
-    wants_records = filters.wants("indicator") or filters.wants("phone-number")
-    if wants_records and filters.ids is not None:
-        wants_records = any(not i.startswith(("identity--", "extension-definition--")) for i in filters.ids)
-    if wants_records:
+    if filters.wants("indicator") or filters.wants("phone-number"):
         lower = after.seq if after.sub >= 1 else max(after.seq - 1, 0)
         if filters.added_after is not None:
             lower = max(lower, _seq_floor(filters.added_after))
