@@ -123,8 +123,10 @@ def test_taxii_pages_each_version_exactly_once_while_processes_push(register, ap
     whatsapp = register("whatsapp", "ott")
     on_postgres = hub_env["DATABASE_URL"].startswith("postgresql")
     env = live_env(hub_env)
-    hubs = [LiveHub(env, workers=2) for _ in range(2 if on_postgres else 1)]
+    hubs: list[LiveHub] = []
     try:
+        for _ in range(2 if on_postgres else 1):
+            hubs.append(LiveHub(env, workers=2))
         urls = [h.url for h in hubs]
         rng = random.Random(20261202)
         workload = [
