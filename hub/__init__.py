@@ -41,6 +41,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from hub.records import routes as records_routes
     from hub.reports import routes as reports_routes
     from hub.signing import init_signing
+    from hub.taxii import routes as taxii_routes
 
     app = Flask(__name__, instance_path=os.environ.get("TANGKAL_INSTANCE") or str(ROOT / "instance"))
     app.config.update(from_environment())
@@ -75,7 +76,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     for bp in (health.bp, openapi.bp):
         limiter.exempt(bp)
         app.register_blueprint(bp)
-    for bp in (auth_routes.bp, records_routes.bp, ledger_routes.bp, acks_routes.bp, reports_routes.bp):
+    for bp in (auth_routes.bp, records_routes.bp, ledger_routes.bp, acks_routes.bp, reports_routes.bp, taxii_routes.bp):
         app.register_blueprint(bp)
     init_metrics(app, limiter)
     register_cli(app)

@@ -137,15 +137,19 @@ def operation(
     response_example: Any = None,
     description: str | None = None,
     oauth: bool = False,
+    error: tuple[str, type[BaseModel]] | None = None,
 ) -> Callable[[F], F]:
     """Attach the OpenAPI description of a view to the view itself.
 
     Put it below ``@require``: the required scope is read from that
     decorator. ``operation_id`` names the generated clients' method (default:
     the Flask endpoint in camelCase). ``response_example`` is the first 2xx
-    response's example. A response given as a string is a body of
-    ``response_media`` (``text/csv``) described by that string. ``oauth``
-    marks the OAuth endpoints, whose errors are RFC 6749's.
+    response's example. Success bodies are ``response_media`` (a response
+    given as a string is a body of that media type, e.g. ``text/csv``,
+    described by the string). ``oauth`` marks the OAuth endpoints, whose
+    errors are RFC 6749's; ``error`` gives another (media type, model) for
+    every error, for the TAXII views, which answer in TAXII's media type and
+    error messages rather than RFC 9457.
     """
 
     def wrap(view: F) -> F:
@@ -162,6 +166,7 @@ def operation(
             "response_example": response_example,
             "description": description,
             "oauth": oauth,
+            "error": error,
         }
         return view
 
@@ -242,6 +247,12 @@ def _operation_id(endpoint: str, meta: dict[str, Any]) -> str:
 
 
 def _errors(meta: dict[str, Any], comps: _Components, protected: bool) -> dict[str, Any]:
+    if meta.get("error"):
+        media_type, model = meta["error"]
+        own = {media_type: {"schema": comps.ref(model)}}
+        out = {"401": {"description": "No, bad, expired or revoked token", "content": own}} if protected else {}
+        out["default"] = {"description": (model.__doc__ or "An error").strip().splitlines()[0], "content": own}
+        return out
     problem = {"schema": comps.ref(ProblemModel), "example": EXAMPLE_PROBLEM}
     if not meta["oauth"]:
         out: dict[str, Any] = {}
@@ -307,7 +318,7 @@ def _operation(endpoint: str, view: Any, meta: dict[str, Any], rule_path: str, c
             example_given = True
         responses[str(status)] = {
             "description": (body.__doc__ or "OK").strip().splitlines()[0],
-            "content": {JSON: media},
+            "content": {meta["response_media"]: media},
         }
     responses.update(_errors(meta, comps, protected))
     op["responses"] = responses

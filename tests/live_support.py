@@ -248,7 +248,14 @@ def get_json(
     while True:
         if time.monotonic() > deadline:
             raise TimeoutError(f"GET {url} {params} still unanswered at the deadline")
-        resp = session.get(url, params=params, headers=bearer(token), timeout=REQUEST_TIMEOUT)
+        try:
+            resp = session.get(url, params=params, headers=bearer(token), timeout=REQUEST_TIMEOUT)
+        except requests.ConnectionError:
+            if attempts >= 5:
+                raise
+            attempts += 1  # a dropped keep-alive connection: the same cursor again is safe
+            time.sleep(0.05)
+            continue
         if resp.status_code == 429:
             time.sleep(min(float(resp.headers.get("Retry-After", "1")), 2.0))
         elif resp.status_code >= 500 and server_errors is not None and attempts < 5:
