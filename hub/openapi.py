@@ -250,9 +250,11 @@ def _errors(meta: dict[str, Any], comps: _Components, protected: bool) -> dict[s
     if meta.get("error"):
         media_type, model = meta["error"]
         own = {media_type: {"schema": comps.ref(model)}}
-        out = {"401": {"description": "No, bad, expired or revoked token", "content": own}} if protected else {}
-        out["default"] = {"description": (model.__doc__ or "An error").strip().splitlines()[0], "content": own}
-        return out
+        mine: dict[str, Any] = {"401": {"description": "No, bad, expired or revoked token", "content": own}}
+        if not protected:
+            mine = {}
+        mine["default"] = {"description": (model.__doc__ or "An error").strip().splitlines()[0], "content": own}
+        return mine
     problem = {"schema": comps.ref(ProblemModel), "example": EXAMPLE_PROBLEM}
     if not meta["oauth"]:
         out: dict[str, Any] = {}
