@@ -274,7 +274,7 @@ def test_an_unblock_the_hub_issues_flows_like_any_other(app, world: World):
             in_force_until=None,
             assignees={"indosat", "whatsapp", "telegram"},
         )
-        ingest._store([candidate], app.extensions["tangkal.clock"].now(), [])
+        ingest._store([candidate], app.extensions["tangkal.clock"].now(), [], signer())
         db.session.commit()
     for who in (world.indosat, world.whatsapp, world.kominfo):
         (obj,) = [o for o in all_objects(world, who) if o["type"] == "indicator" and o["id"] == f"indicator--{bid}"]
