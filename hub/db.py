@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import Flask, g
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -56,6 +57,31 @@ class UTCDateTime(TypeDecorator[datetime]):
 def rows_changed(result: Any) -> int:
     """How many rows an UPDATE or DELETE touched (``CursorResult.rowcount``, which the ORM's ``Result`` type hides)."""
     return int(result.rowcount)
+
+
+def reads() -> Connection:
+    """This request's connection for plain reads, in autocommit mode.
+
+    A look-up or a token check is one or two statements that each read a
+    consistent snapshot on their own; inside the session's transaction they
+    would also pay a ``BEGIN`` and a ``ROLLBACK`` (on PostgreSQL, two more
+    round trips to the server per request). Never use it for a read that
+    must agree with a write of the same request: those go through
+    ``db.session``. Closed when the app context ends (``init_reads``).
+    """
+    conn: Connection | None = g.get("_reads")
+    if conn is None:
+        conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        g._reads = conn
+    return conn
+
+
+def init_reads(app: Flask) -> None:
+    @app.teardown_appcontext
+    def _close_reads(exc: BaseException | None) -> None:
+        conn = g.pop("_reads", None)
+        if conn is not None:
+            conn.close()
 
 
 @event.listens_for(Engine, "connect")

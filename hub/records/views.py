@@ -45,7 +45,7 @@ from sqlalchemy import (
 
 from hub import clock
 from hub.auth.protect import Caller
-from hub.db import UTCDateTime, db
+from hub.db import UTCDateTime, db, reads
 from hub.jsonio import Encoded
 from hub.ledger import log
 from hub.ledger.models import LogEntry
@@ -352,7 +352,7 @@ def number_view(caller: Caller, info: NumberInfo, now: datetime) -> dict[str, An
     """
     summary, page = number_statements(caller)
     params = {"number": info.e164, "partner": caller.partner_id, "now": now}
-    conn = db.session.connection()
+    conn = reads()
     blocked, count = conn.execute(summary, params).one()
     rows = conn.execute(page, params).all() if count else []
     encoder = _Page()
@@ -374,5 +374,5 @@ _BLOCKED_SUFFIXES = (
 
 
 def blocked_suffixes(prefix: str, now: datetime) -> list[str]:
-    hashes = db.session.connection().scalars(_BLOCKED_SUFFIXES, {"prefix": prefix, "now": now})
+    hashes = reads().scalars(_BLOCKED_SUFFIXES, {"prefix": prefix, "now": now})
     return sorted(h[5:] for h in hashes)
