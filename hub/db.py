@@ -7,6 +7,10 @@ and the two databases behave the same.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -74,6 +78,29 @@ def reads() -> Connection:
         conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         g._reads = conn
     return conn
+
+
+@contextlib.contextmanager
+def writer_turn() -> Iterator[None]:
+    """Wait for this process's turn to write, in a queue shared by every worker (SQLite only).
+
+    SQLite lets one writer in at a time; a second one that finds the lock
+    taken sleeps in SQLite's busy handler in growing steps (up to 100 ms)
+    and often wakes long after the lock was freed, so two gunicorn workers
+    pushed less than one. A blocking ``flock`` on a file beside the database
+    wakes the next writer as soon as the lock is released. PostgreSQL
+    queues its row locks itself: nothing to do there.
+    """
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        yield
+        return
+    fd = os.open(f"{url.database}-writer", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def init_reads(app: Flask) -> None:
