@@ -14,6 +14,7 @@ from hub.auth.protect import require
 from hub.ledger import log
 from hub.openapi import operation
 from hub.problems import Problem
+from keys.wire import MAX_QUERY_INT
 
 bp = Blueprint("ledger", __name__)
 
@@ -34,8 +35,8 @@ class SignedTreeHead(BaseModel):
 
 
 class InclusionQuery(BaseModel):
-    index: Annotated[int, Field(ge=0)]
-    size: Annotated[int, Field(ge=1)]
+    index: Annotated[int, Field(ge=0, le=MAX_QUERY_INT)]
+    size: Annotated[int, Field(ge=1, le=MAX_QUERY_INT)]
 
 
 class InclusionProof(BaseModel):
@@ -47,8 +48,8 @@ class InclusionProof(BaseModel):
 
 
 class ConsistencyQuery(BaseModel):
-    first: Annotated[int, Field(ge=1)]
-    second: Annotated[int, Field(ge=1)]
+    first: Annotated[int, Field(ge=1, le=MAX_QUERY_INT)]
+    second: Annotated[int, Field(ge=1, le=MAX_QUERY_INT)]
 
 
 class ConsistencyProof(BaseModel):
@@ -60,8 +61,8 @@ class ConsistencyProof(BaseModel):
 
 
 class EntriesQuery(BaseModel):
-    start: Annotated[int, Field(ge=0)]
-    end: Annotated[int, Field(ge=0)] | None = None
+    start: Annotated[int, Field(ge=0, le=MAX_QUERY_INT)]
+    end: Annotated[int, Field(ge=0, le=MAX_QUERY_INT)] | None = None
 
 
 class Entries(BaseModel):
