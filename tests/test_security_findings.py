@@ -243,3 +243,93 @@ def test_finding_3_no_format_check_uses_backslash_d_or_dollar():
                 if re.search(r"""r["'][^"']*\$["']""", code) and "pattern" not in code.lower():
                     offenders.append(f"{path.relative_to(root)}:{n}: {line.strip()}")
     assert not offenders, "\n".join(offenders)
+
+
+# --------------------------------------------------------------------------
+# 4. HUB_URL unset must not let the Host header choose iss and aud
+
+
+def test_finding_4_without_hub_url_the_hub_fixes_its_url_and_refuses_other_hosts(make_app, register, monkeypatch):
+    monkeypatch.delenv("HOST", raising=False)
+    monkeypatch.delenv("PORT", raising=False)
+    app = make_app(HUB_URL=None)
+    assert app.config["HUB_URL"] == "http://127.0.0.1:5000"  # fixed when the app was built
+    client = app.test_client()
+    ours, evil = "http://127.0.0.1:5000", "http://127.0.0.9:1234"
+    refused = client.get("/.well-known/oauth-authorization-server", base_url=evil)
+    assert refused.status_code == 400 and refused.mimetype == "application/problem+json"
+    assert "127.0.0.9" not in str(client.get("/.well-known/oauth-authorization-server", base_url=ours).get_json())
+    assert client.get("/.well-known/oauth-authorization-server", base_url=ours).get_json()["issuer"] == ours
+    op = register("whatsapp", "ott")
+    form = {
+        "grant_type": "client_credentials",
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": op.assertion(evil + "/oauth/token"),
+    }
+    assert client.post("/oauth/token", data=form, base_url=evil).status_code == 400
+    sent_to_us = client.post("/oauth/token", data=form, base_url=ours)
+    assert sent_to_us.status_code in (400, 401) and sent_to_us.get_json()["error"] == "invalid_client"
+    form["client_assertion"] = op.assertion(ours + "/oauth/token")
+    good = client.post("/oauth/token", data=form, base_url=ours)
+    assert good.status_code == 200, good.get_data(as_text=True)
+    assert client.get("/v1/whoami", headers=bearer(good.get_json()["access_token"]), base_url=ours).status_code == 200
+
+
+def test_finding_4_gunicorn_without_hub_url_serves_its_bind_address_only(hub_env, register, app):
+    op = register("telkomsel", "operator", ["Telkomsel"])
+    hub = LiveHub({**hub_env, "HUB_URL": "", "HUB_URL_FROM_BIND": ""})
+    try:
+        meta = requests.get(hub.url + "/.well-known/oauth-authorization-server", timeout=10)
+        assert meta.status_code == 200 and meta.json()["issuer"] == hub.url
+        other = requests.get(
+            hub.url + "/.well-known/oauth-authorization-server", headers={"Host": "127.0.0.9:1234"}, timeout=10
+        )
+        assert other.status_code == 400 and other.headers["Content-Type"] == "application/problem+json"
+        tok = hub.token(op)
+        assert requests.get(hub.url + "/v1/whoami", headers=bearer(tok), timeout=10).status_code == 200
+    finally:
+        hub.stop()
+
+
+# --------------------------------------------------------------------------
+# 5. A chunked body over 4 MiB is refused, not cut and accepted
+
+
+def test_finding_5_a_chunked_body_over_4_mib_is_413(hub_env, register, app):
+    from keys.wire import MAX_BODY_BYTES
+
+    op = register("telkomsel", "operator", ["Telkomsel"])
+    hub = LiveHub({**hub_env, "HUB_URL": "http://hub.test"})
+    try:
+        tok = hub.token(op)
+        env = op.sign("record", record_body("telkomsel", ISAT))
+        head = b'{"records": [' + canonicalize(env) + b"]"
+        padding = b" " * (MAX_BODY_BYTES - len(head))  # whitespace: the first 4 MiB would still be cut mid-object
+
+        def chunks() -> Any:
+            yield head
+            for i in range(0, len(padding), 65536):
+                yield padding[i : i + 65536]
+            yield b"}" + b" " * 1024
+
+        resp = requests.post(
+            hub.url + "/v1/records",
+            data=chunks(),
+            headers={**bearer(tok), "Content-Type": "application/json"},
+            timeout=60,
+        )
+        assert resp.status_code == 413, (resp.status_code, resp.text[:300])
+        assert resp.headers["Content-Type"] == "application/problem+json"
+        # nothing of it was stored
+        pulled = requests.get(hub.url + "/v1/records?after=0", headers=bearer(tok), timeout=10).json()
+        assert pulled["items"] == []
+        # the same record in a small chunked body is accepted
+        small = requests.post(
+            hub.url + "/v1/records",
+            data=iter([head, b"}"]),
+            headers={**bearer(tok), "Content-Type": "application/json"},
+            timeout=60,
+        )
+        assert small.status_code == 200 and small.json()["results"][0]["status"] == "accepted", small.text
+    finally:
+        hub.stop()
