@@ -7,10 +7,7 @@ real gunicorn hubs on the session's database (tests/support.py LiveHub).
 
 from __future__ import annotations
 
-import hashlib
-import os
 import stat
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -111,8 +108,8 @@ def test_finding_1_visibility_costs_statements_bounded_by_the_page(world: World,
         with app.app_context():
             engine = db.engine
 
-        def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-            statements.append(statement)
+        def count(conn: Any, cursor: Any, statement: str, *args: Any, sink: list[str] = statements) -> None:
+            sink.append(statement)
 
         event.listen(engine, "before_cursor_execute", count)
         try:
@@ -333,3 +330,69 @@ def test_finding_5_a_chunked_body_over_4_mib_is_413(hub_env, register, app):
         assert small.status_code == 200 and small.json()["results"][0]["status"] == "accepted", small.text
     finally:
         hub.stop()
+
+
+# --------------------------------------------------------------------------
+# 6. A retired hub key: nothing signed after retirement uses it (the two-process
+#    test is tests/test_live_processes.py::test_a_retired_hub_key_stops_working_within_a_second_on_every_process)
+
+
+def test_finding_6_nothing_the_hub_signs_after_retirement_uses_the_retired_key(world: World, app):
+    from hub.signing import create_key, retire_key, signer
+
+    with app.app_context():
+        old = signer().kid
+    old_token = world.tokens["telkomsel"]
+    with app.app_context():
+        new = create_key(app).kid
+        retire_key(app, old)
+    assert world.client.get("/v1/whoami", headers=bearer(old_token)).status_code == 401  # at once, here
+    resp = world.client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=_basic(world.telkomsel))
+    fresh = resp.get_json()["access_token"]
+    assert _jws_kid(fresh) == new
+    world.tokens["telkomsel"] = fresh
+    env = world.block(world.telkomsel, ISAT)
+    (item,) = world.pull_all(world.telkomsel)
+    assert item["record"]["id"] == env["record"]["id"] and item["receipt"]["signature"]["kid"] == new
+    head = world.client.get("/v1/log/head", headers=world.auth(world.telkomsel)).get_json()
+    assert head["signature"]["kid"] == new
+    jwks = world.client.get("/.well-known/jwks.json").get_json()
+    assert old in {k["kid"] for k in jwks["keys"]}  # still published, for what it signed before
+
+
+def _basic(creds: Any) -> dict[str, str]:
+
+    return basic_auth(creds)
+
+
+def _jws_kid(token: str) -> str:
+    import base64
+    import json
+
+    part = token.split(".")[0]
+    return str(json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))["kid"])
+
+
+# --------------------------------------------------------------------------
+# 7. Files and probes
+
+
+def test_finding_7_the_sqlite_database_and_its_journal_files_are_0600(make_app, tmp_path, monkeypatch):
+
+    from flask_migrate import upgrade
+
+    from hub.db import db
+
+    path = tmp_path / "hub.db"
+    app = make_app(hub_key=False, DATABASE_URL=f"sqlite:///{path}")
+    with app.app_context():
+        upgrade()
+        db.session.execute(db.text("CREATE TABLE IF NOT EXISTS probe (x INTEGER)"))
+        db.session.execute(db.text("INSERT INTO probe VALUES (1)"))
+        db.session.commit()
+        files = [p for p in tmp_path.iterdir() if p.name.startswith("hub.db")]
+        assert {p.name for p in files} >= {"hub.db", "hub.db-wal", "hub.db-shm"}
+        modes = {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in files}
+        db.session.remove()
+        db.engine.dispose()
+    assert set(modes.values()) == {"0o600"}, modes
