@@ -36,6 +36,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from hub.ledger import routes as ledger_routes
     from hub.ledger.log import init_log
     from hub.metrics import init_metrics
+    from hub.origin import init_origin
     from hub.problems import register_error_handlers
     from hub.ratelimit import init_rate_limits, limiter
     from hub.records import routes as records_routes
@@ -73,6 +74,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_reads(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     register_error_handlers(app)
+    init_origin(app)  # the hub's URL is fixed now; a request naming another host is refused
     init_rate_limits(app)
     init_oauth(app)
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
+import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -118,8 +120,35 @@ def _sqlite_pragmas(dbapi_connection: object, connection_record: object) -> None
     if not module.startswith("sqlite3"):
         return
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    _owner_only(cursor)
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=FULL")
+    _owner_only(cursor)
     cursor.close()
+
+
+log = logging.getLogger(__name__)
+
+#: the database and the files SQLite keeps beside it (it gives a new -wal or -shm the database's own mode)
+_SQLITE_FILES = ("", "-wal", "-shm", "-journal")
+
+
+def _owner_only(cursor: Any) -> None:
+    """The SQLite database and its journal files are readable by the hub's user only (0600, like its keys).
+
+    They hold partners' records and phone numbers. Run at every connection,
+    before and after WAL is switched on, so a file made with the default
+    umask (0644) is closed to other users before any data is read from it.
+    """
+    for _seq, _name, path in cursor.execute("PRAGMA database_list").fetchall():
+        if not path:  # an in-memory or temporary database
+            continue
+        for suffix in _SQLITE_FILES:
+            name = path + suffix
+            try:
+                if os.path.exists(name) and stat.S_IMODE(os.stat(name).st_mode) != 0o600:
+                    os.chmod(name, 0o600)
+            except OSError as exc:  # not ours to change: say so, never fail the connection
+                log.warning("could not make %s readable by its owner only: %s", name, exc)

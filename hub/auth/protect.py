@@ -13,12 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import current_app, g, request
+from flask import g, request
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from sqlalchemy import bindparam, exists, select
 
-from hub import clock
+from hub import clock, origin
 from hub.auth.models import OAuthClient, Partner, RevokedToken
 from hub.auth.scopes import SCOPES_BY_KIND
 from hub.db import db, reads
@@ -49,9 +49,8 @@ class Caller:
 
 
 def hub_url() -> str:
-    """``HUB_URL`` where set, else the URL this request came in on."""
-    configured = current_app.config.get("HUB_URL")
-    return configured or request.url_root.rstrip("/")
+    """The hub's URL, fixed when it started (hub.origin); never taken from the request's Host."""
+    return origin.hub_url()
 
 
 class TokenKeyUnknown(ValueError):
