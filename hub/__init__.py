@@ -27,6 +27,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # them here, at build time, keeps ``import hub`` (config, clock) light.
     from hub import clock, health, openapi
     from hub.acks import routes as acks_routes
+    from hub.audit import routes as audit_routes
     from hub.auth import routes as auth_routes
     from hub.auth.server import init_oauth
     from hub.cli import register_cli
@@ -78,6 +79,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(bp)
     for bp in (auth_routes.bp, records_routes.bp, ledger_routes.bp, acks_routes.bp, reports_routes.bp, taxii_routes.bp):
         app.register_blueprint(bp)
+    app.register_blueprint(audit_routes.bp)
     init_metrics(app, limiter)
     register_cli(app)
     init_console(app)

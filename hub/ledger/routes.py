@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 
 from hub import examples
 from hub.api import query_model
-from hub.auth.protect import require
+from hub.audit import service as audit
+from hub.auth.protect import current_caller, require
 from hub.ledger import log
 from hub.openapi import operation
 from hub.problems import Problem
@@ -149,4 +150,6 @@ def entries() -> Response:
     if wanted_end < q.start:
         raise Problem("invalid-request", f"end {wanted_end} is below start {q.start}.")
     end = min(wanted_end, q.start + MAX_ENTRIES, current)
-    return jsonify({"start": q.start, "end": end, "entries": [json.loads(d) for d in log.entries(q.start, end)]})
+    served = [json.loads(d) for d in log.entries(q.start, end)]
+    audit.record(current_caller(), count=len(served), numbers=audit.numbers_in(served), ids=[f"[{q.start},{end})"])
+    return jsonify({"start": q.start, "end": end, "entries": served})
