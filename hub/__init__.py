@@ -41,6 +41,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from hub.ratelimit import init_rate_limits, limiter
     from hub.records import routes as records_routes
     from hub.reports import routes as reports_routes
+    from hub.request_log import init_request_log
     from hub.signing import init_signing
     from hub.taxii import routes as taxii_routes
 
@@ -52,7 +53,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     url = app.config.get("DATABASE_URL") or f"sqlite:///{Path(app.instance_path) / 'tangkal.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = url
-    engine_options: dict[str, Any] = {"pool_pre_ping": True}
+    # hide_parameters: a database error never quotes a value (a number) into a log line
+    engine_options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     if url.startswith("sqlite"):
         engine_options["connect_args"] = {"timeout": 30}
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)
@@ -62,7 +64,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         # Trust exactly this many proxies for the client address and scheme:
         # rate limits are per address, and OAuth needs to see HTTPS.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
-    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+    init_request_log(app)  # JSON log lines, one per request, X-Request-Id
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     clock.init_clock(app)

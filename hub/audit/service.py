@@ -220,7 +220,8 @@ def page(
         stmt = stmt.where(AuditEntry.at >= since)
     rows = db.session.execute(stmt.limit(min(limit, MAX_PAGE))).all()
     items = [
-        AuditRow(r.id, r.at, r.partner, r.endpoint, orjson.loads(r.numbers), orjson.loads(r.ids), r.count) for r in rows
+        AuditRow(id_, at, who, endpoint, orjson.loads(numbers), orjson.loads(ids), count)
+        for id_, at, who, endpoint, numbers, ids, count in rows
     ]
     return items, (items[-1].id if items else after)
 
