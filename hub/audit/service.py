@@ -51,6 +51,8 @@ COUNTER = "audit"
 MAX_PAGE = 1000
 #: Rows the prune deletes per transaction (short transactions: readers and writers keep going).
 PRUNE_BATCH = 1000
+#: Numbers named in one prune statement (SQLite binds at most 32,766 parameters).
+PRUNE_NUMBERS = 10_000
 #: pg_advisory_xact_lock key of the prune ("tangkal audit" in ASCII, truncated to 63 bits).
 PRUNE_LOCK = 0x74616E676B616C61
 
@@ -119,7 +121,7 @@ def record(
     partner = caller.partner_id if isinstance(caller, Caller) else caller
     if endpoint is None:
         endpoint = endpoint_of_request() if has_request_context() else "(no request)"
-    distinct = list(dict.fromkeys(numbers))
+    distinct = sorted(set(numbers))  # in key order: the b-tree inserts touch neighbouring pages
     id_list = list(ids)
     conn = db.session.connection()
     audit_id = int(conn.execute(_TAKE[conn.dialect.name]).scalar_one())
@@ -246,18 +248,37 @@ def prune(days: int | None = None, now: datetime | None = None) -> int:
         if not _prune_lock(conn):
             db.session.rollback()
             break
-        ids = list(
-            conn.scalars(select(AuditEntry.id).where(AuditEntry.at < cutoff).order_by(AuditEntry.id).limit(PRUNE_BATCH))
-        )
+        rows = conn.execute(
+            select(AuditEntry.id, AuditEntry.numbers)
+            .where(AuditEntry.at < cutoff)
+            .order_by(AuditEntry.id)
+            .limit(PRUNE_BATCH)
+        ).all()
+        ids, numbers = _prune_batch(rows)
         if not ids:
             db.session.commit()
             break
-        conn.execute(delete(AuditNumber).where(AuditNumber.audit_id.in_(ids)))
+        if numbers:
+            # exactly the batch's children: each has one of these ids and one of these numbers
+            conn.execute(
+                delete(AuditNumber).where(AuditNumber.number.in_(sorted(numbers)), AuditNumber.audit_id.in_(ids))
+            )
         deleted += rows_changed(conn.execute(delete(AuditEntry).where(AuditEntry.id.in_(ids))))
         db.session.commit()
-        if len(ids) < PRUNE_BATCH:
-            break
     return deleted
+
+
+def _prune_batch(rows: Sequence[Any]) -> tuple[list[int], set[str]]:
+    """The first rows' ids and numbers, at least one row, at most ``PRUNE_NUMBERS`` numbers (bound parameters)."""
+    ids: list[int] = []
+    numbers: set[str] = set()
+    for audit_id, listed in rows:
+        mine = orjson.loads(listed)
+        if ids and len(numbers) + len(mine) > PRUNE_NUMBERS:
+            break
+        ids.append(audit_id)
+        numbers |= set(mine)
+    return ids, numbers
 
 
 def _prune_lock(conn: Connection) -> bool:
