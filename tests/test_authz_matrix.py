@@ -220,7 +220,7 @@ def parse_matrix(text: str) -> list[Row]:
 
 ROWS = parse_matrix(MATRIX)
 
-#: (row, column) -> why the hub answers otherwise today; checked by test_known_bug_cells (strict xfail)
+#: (row, column) -> why the hub answers otherwise today; checked by test_known_bug_cell (strict xfail)
 LOG_LEAK = (
     "issue 11 finding 1 (secfix): GET /v1/log/entries gives every log:read partner every record and ack in full; "
     "PROTOCOL 1.1 section 7 gives an entry the caller may not see as its leaf hash"
@@ -262,6 +262,7 @@ class Matrix:
     tokens: dict[str, str]  # column -> token
     ids: dict[str, str]
     notes: list[str] = field(default_factory=list)
+    form_token: str | None = None  # the token the last OAuth cell's form named
 
     def fresh_token(self, partner: str, scope: str | None = None) -> str:
         data = {"grant_type": "client_credentials"}
@@ -404,6 +405,7 @@ def _request(m: Matrix, row: Row, col: str) -> Any:
             form["token"] = m.fresh_token(partner_id, scope) if col in LIVE and "revoke" in row.url else token or ""
             if col == "none":
                 form["token"] = m.fresh_token("telkomsel")
+        m.form_token = form.get("token")
         if body.startswith("secret"):
             headers = basic_auth(creds) if col != "none" else {}
         kwargs["data"] = form
@@ -454,6 +456,12 @@ def _run_row(m: Matrix, row: Row, skip: dict[tuple[str, str], str] | None = None
                 wrong.append(f"  {col:<4} 401 without WWW-Authenticate")
         if got == "302" and not resp.location.split("?")[0].endswith("/console/login"):
             wrong.append(f"  {col:<4} redirected to {resp.location}, not the console's sign-in")
+        if row.url == "/oauth/revoke" and m.form_token:  # RFC 7009: one's own token dies at once, another's lives
+            after = m.client.get("/v1/whoami", headers=bearer(m.form_token)).status_code
+            if row.body == "secret+indosat-token" and after != 200:
+                wrong.append(f"  {col:<4} revoking indosat's token changed it: it now answers {after}")
+            if row.body == "secret+own-token" and col in LIVE and after != 401:
+                wrong.append(f"  {col:<4} its own revoked token still answers {after}")
     return wrong
 
 
