@@ -77,7 +77,8 @@ WHO: dict[str, tuple[str, str | None]] = {
 }
 
 # Cells: an HTTP status, or for a batch push answered 200 the one item's fate:
-#   ok = judged valid (dry run),  na = rejected not-assigned,  im = rejected issuer-mismatch.
+#   ok = judged valid (dry run),  na = rejected not-assigned,  im = rejected issuer-mismatch,
+#   nh = rejected not-home-operator (a number event about another operator's number).
 # 302 on /console is a redirect to /console/login (a bearer token never opens a console page).
 #
 # Rows: METHOD URL [body]. {names} are ids of the world below:
@@ -89,7 +90,7 @@ WHO: dict[str, tuple[str, str | None]] = {
 #   ind_*   the STIX indicator of that record;  prefix  the hash prefix of TSEL
 # Bodies: block (signed by the column's partner, as issuer), block-as-indosat (signed by the column's partner,
 # naming indosat as issuer), ack:<record> (the column's partner acks it), attestation, adhoc (a one-day ad-hoc
-# report), {} (an empty JSON object), secret (client_secret_basic of the column's partner, scope of the column),
+# report), event:<number> (a number event "reassigned" by the column's partner), {} (an empty JSON object), secret (client_secret_basic of the column's partner, scope of the column),
 # bearer-as-client (the column's token where a client credential belongs), secret+own-token (the column's
 # token, or a fresh one of the same partner for live columns, as the form's token), secret+indosat-token
 # (indosat's token: revoking it must change nothing), no-csrf (a form without the CSRF token).
@@ -141,7 +142,9 @@ GET  /v1/reports/{report}.csv                                    | 401  401  401
 GET  /v1/reports/{report}/delivery                               | 401  401  401  401  | 403  403  200  | 403  403  403  403  403  200  403  403  403
 GET  /v1/audit  pending: audit                                   | 401  401  401  401  | 403  403  200  | 403  403  403  403  403  403  403  403  200
 POST /v1/number-events  {}  pending: life                        | 401  401  401  401  | 400  403  403  | 403  403  403  403  403  403  403  400  403
-GET  /v1/numbers/{TSEL}/reassigned  pending: life                | 401  401  401  401  | 200  200  200  | 403  200  403  403  403  403  403  403  403
+POST /v1/number-events?dry_run=true  event:TSEL  pending: life   | 401  401  401  401  | ok   403  403  | 403  403  403  403  403  403  403  ok   403
+POST /v1/number-events?dry_run=true  event:ISAT  pending: life   | 401  401  401  401  | nh   403  403  | 403  403  403  403  403  403  403  nh   403
+GET  /v1/numbers/{TSEL}/reassigned?since=2026-01-01  pending: life | 401  401  401  401  | 200  200  200  | 403  200  403  403  403  403  403  403  403
 POST /v1/numbers/reassigned  {}  pending: life                   | 401  401  401  401  | 400  400  400  | 403  400  403  403  403  403  403  403  403
 GET  /taxii2/                                                    | 401  401  401  401  | 200  200  200  | 403  200  403  403  403  403  403  403  403
 GET  /taxii2/api/                                                | 401  401  401  401  | 200  200  200  | 403  200  403  403  403  403  403  403  403
@@ -188,6 +191,10 @@ PENDING_RULES: dict[tuple[str, str], str] = {
     ("GET", "/v1/numbers/{TSEL}/reassigned"): "/v1/numbers/<number>/reassigned",
     ("POST", "/v1/numbers/reassigned"): "/v1/numbers/reassigned",
 }
+
+
+def _pending_rule(row: Row) -> str:
+    return PENDING_RULES[(row.method, row.url.split("?")[0])]
 
 
 @dataclass(frozen=True)
@@ -292,7 +299,8 @@ def matrix(migrated: str, hub_env: dict[str, str]) -> Iterator[Matrix]:
     from hub.taxii.stix import indicator_id
     from tests.conftest import _empty_tables, _overrides
 
-    app = create_app({**_overrides(hub_env), "MINISTRY_WEBHOOK_URL": "http://127.0.0.1:9/tangkal/reports"})
+    settings = {"HUB_URL": "http://localhost", "MINISTRY_WEBHOOK_URL": "http://127.0.0.1:9/tangkal/reports"}
+    app = create_app({**_overrides(hub_env), **settings})  # the test client names localhost
     with app.app_context():
         ensure_key(app)
     client = app.test_client()
@@ -328,7 +336,7 @@ def matrix(migrated: str, hub_env: dict[str, str]) -> Iterator[Matrix]:
     ids["nobody"] = str(uuid.uuid4())
     ids["ind_k_tsel"] = indicator_id(ids["k_tsel"])
     ids["ind_k_isat"] = indicator_id(ids["k_isat"])
-    ids["TSEL"] = TSEL
+    ids["TSEL"], ids["ISAT"] = TSEL, ISAT
     import hashlib
 
     ids["prefix"] = hashlib.sha256(TSEL.encode()).hexdigest()[:5]
@@ -385,6 +393,15 @@ def _request(m: Matrix, row: Row, col: str) -> Any:
     elif body is not None and body.startswith("ack:"):
         record_id = m.ids[body.removeprefix("ack:")]
         kwargs["json"] = {"acks": [creds.sign("ack", ack_body(creds.id, record_id, "blocked"))]}
+    elif body is not None and body.startswith("event:"):
+        event = {
+            "id": str(uuid.uuid4()),
+            "operator": creds.id,
+            "number": m.ids[body.removeprefix("event:")],
+            "event": "reassigned",
+            "effective_at": "2026-01-01T00:00:00Z",
+        }
+        kwargs["json"] = {"number_events": [creds.sign("number_event", event)]}
     elif body == "attestation":
         kwargs["json"] = creds.sign("attestation", attestation_body(creds.id, []))
     elif body == "adhoc":
@@ -416,17 +433,19 @@ def _request(m: Matrix, row: Row, col: str) -> Any:
 
 def _outcome(row: Row, resp: Any) -> str:
     """The cell a response makes: its status, or a batch item's fate."""
-    if resp.status_code == 200 and row.body is not None and row.body.startswith(("block", "ack:")):
+    if resp.status_code == 200 and row.body is not None and row.body.startswith(("block", "ack:", "event:")):
         (item,) = resp.get_json()["results"]
         if item["status"] == "valid":
             return "ok"
         slug = item["error"]["type"].rsplit(":", 1)[-1]
-        return {"not-assigned": "na", "issuer-mismatch": "im"}.get(slug, f"200/{item['status']}:{slug}")
+        return {"not-assigned": "na", "issuer-mismatch": "im", "not-home-operator": "nh"}.get(
+            slug, f"200/{item['status']}:{slug}"
+        )
     return str(resp.status_code)
 
 
 def _pending_rule_exists(app: Flask, row: Row) -> bool:
-    rule = PENDING_RULES[(row.method, row.url)]
+    rule = _pending_rule(row)
     return any(_norm(r.rule) == _norm(rule) and row.method in r.methods for r in app.url_map.iter_rules())
 
 
@@ -468,7 +487,7 @@ def _run_row(m: Matrix, row: Row, skip: dict[tuple[str, str], str] | None = None
 @pytest.mark.parametrize("row", ROWS, ids=[r.label for r in ROWS])
 def test_cell(matrix: Matrix, row: Row) -> None:
     if row.pending and not _pending_rule_exists(matrix.app, row):
-        pytest.skip(f"pending: {row.pending} is adding {row.method} {PENDING_RULES[(row.method, row.url)]}")
+        pytest.skip(f"pending: {row.pending} is adding {row.method} {_pending_rule(row)}")
     wrong = _run_row(matrix, row, skip=KNOWN_BUGS)
     assert not wrong, f"{row.label}\n" + "\n".join(wrong)
 
@@ -510,7 +529,7 @@ def _covered(app: Flask) -> dict[tuple[str, str], str]:
         if row.pending:
             if not _pending_rule_exists(app, row):
                 continue
-            covered[(row.method, _norm(PENDING_RULES[(row.method, row.url)]))] = row.label
+            covered[(row.method, _norm(_pending_rule(row)))] = row.label
             continue
         path = row.url.split("?")[0].format(**{k: "x" for k in _PLACEHOLDERS})
         try:
@@ -521,7 +540,19 @@ def _covered(app: Flask) -> dict[tuple[str, str], str]:
     return covered
 
 
-_PLACEHOLDERS = ("k_tsel", "k_isat", "t_xl", "i_isat", "nobody", "report", "ind_k_tsel", "ind_k_isat", "TSEL", "prefix")
+_PLACEHOLDERS = (
+    "k_tsel",
+    "k_isat",
+    "t_xl",
+    "i_isat",
+    "nobody",
+    "report",
+    "ind_k_tsel",
+    "ind_k_isat",
+    "TSEL",
+    "ISAT",
+    "prefix",
+)
 
 
 def test_every_endpoint_is_in_the_table(matrix: Matrix) -> None:
