@@ -31,11 +31,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from hub.auth.server import init_oauth
     from hub.cli import register_cli
     from hub.console import init_console
-    from hub.db import db, migrate
+    from hub.db import db, init_reads, migrate
     from hub.jsonio import init_json
     from hub.ledger import routes as ledger_routes
     from hub.ledger.log import init_log
     from hub.metrics import init_metrics
+    from hub.origin import init_origin
     from hub.problems import register_error_handlers
     from hub.ratelimit import init_rate_limits, limiter
     from hub.records import routes as records_routes
@@ -51,7 +52,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     url = app.config.get("DATABASE_URL") or f"sqlite:///{Path(app.instance_path) / 'tangkal.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = url
-    engine_options: dict[str, Any] = {"pool_pre_ping": True}
+    # No pre-ping: it is one more round trip per request; a connection the
+    # server dropped is invalidated by SQLAlchemy on its first error instead.
+    engine_options: dict[str, Any] = {"pool_recycle": 3600}
     if url.startswith("sqlite"):
         engine_options["connect_args"] = {"timeout": 30}
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)
@@ -68,8 +71,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_signing(app)
     init_log(app)
     db.init_app(app)
+    init_reads(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     register_error_handlers(app)
+    init_origin(app)  # the hub's URL is fixed now; a request naming another host is refused
     init_rate_limits(app)
     init_oauth(app)
 

@@ -90,12 +90,14 @@ def hub(tmp_path_factory: pytest.TempPathFactory, migrated: str, hub_env: dict[s
         ensure_key(app)
     world = _seed(app)
     with serve(app) as url:
-        app.config["HUB_URL"] = url
+        app.config["HUB_URL"] = url  # as serve() fixes it: the hub's own address
         clock_of(app)  # the real clock: the seeded objects are in the past
         client = app.test_client()
         tokens = {}
         for kind, creds in world.items():
-            resp = client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=basic_auth(creds))
+            resp = client.post(
+                "/oauth/token", data={"grant_type": "client_credentials"}, headers=basic_auth(creds), base_url=url
+            )
             assert resp.status_code == 200, resp.get_data(as_text=True)
             tokens[kind] = resp.get_json()["access_token"]
         yield {"url": url, "tokens": tokens, "partners": world}
