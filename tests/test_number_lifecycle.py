@@ -294,3 +294,21 @@ def test_monotonic_acceptance_times() -> None:
     assert monotonic_after(now - TICK, now) == now
     assert monotonic_after(now, now) == now + TICK  # another transaction at the same millisecond
     assert monotonic_after(now + timedelta(seconds=2), now) == now + timedelta(seconds=2) + TICK  # a clock behind
+
+
+def test_report_counts_the_events_that_took_effect_in_the_period(world: World, frozen) -> None:
+    T0 = frozen.now()
+    block_at(world, world.kominfo, TSEL, T0 - timedelta(days=30))
+    block_at(world, world.whatsapp, TSEL, T0 - timedelta(days=20))
+    tsel = world.telkomsel
+    one_event(world, tsel, event_body("telkomsel", TSEL2, "disconnected", T0 - timedelta(days=3)))
+    one_event(world, tsel, event_body("telkomsel", TSEL, "disconnected", T0 - timedelta(days=40)))  # before the period
+    one_event(world, tsel, event_body("telkomsel", TSEL, "reassigned", T0 - timedelta(days=2)))
+    period = {"kind": "adhoc", "start": ts(T0 - timedelta(days=7)), "end": ts(T0 + timedelta(minutes=1))}
+    resp = world.client.post("/v1/reports", json=period, headers=world.auth(world.kominfo))
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    report = resp.get_json()["report"]
+    assert report["number_events"] == {"disconnected": 1, "reassigned": 1, "blocks_lifted": 2}
+    # the hub's unblocks are assigned like any unblock: the operator and both OTT providers, one each per block
+    row = {r["partner"]: r for r in report["partners"]}
+    assert row["telkomsel"]["assigned"] == 4 and row["whatsapp"]["assigned"] == 4
