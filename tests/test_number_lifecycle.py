@@ -312,3 +312,27 @@ def test_report_counts_the_events_that_took_effect_in_the_period(world: World, f
     # the hub's unblocks are assigned like any unblock: the operator and both OTT providers, one each per block
     row = {r["partner"]: r for r in report["partners"]}
     assert row["telkomsel"]["assigned"] == 4 and row["whatsapp"]["assigned"] == 4
+
+
+def test_console_history_shows_the_lifecycle_and_verifies_the_hubs_unblocks(world: World, frozen, app) -> None:
+    from hub.console.history import VALID, history
+
+    T0 = frozen.now()
+    block_at(world, world.kominfo, TSEL, T0 - timedelta(days=30))
+    frozen.advance(timedelta(seconds=1))
+    event = event_body("telkomsel", TSEL, at=T0 - timedelta(days=1))
+    one_event(world, world.telkomsel, event)
+    with app.app_context():
+        events, truncated = history(TSEL)
+    assert not truncated
+    lifecycle = [e for e in events if e.kind == "lifecycle"]
+    assert [(e.summary["event"], e.summary["blocks_lifted"], e.verdict.status) for e in lifecycle] == [
+        ("reassigned", 1, VALID)
+    ]
+    records = [e for e in events if e.kind == "record"]
+    assert [(e.summary["action"], e.partner, e.verdict.status) for e in records] == [
+        ("block", "kominfo", VALID),
+        ("unblock", app.config["HUB_ID"], VALID),
+    ]
+    # shown when it took effect (a day back), before the hub received the block it lifted
+    assert [e.kind for e in events if e.kind in ("record", "lifecycle")] == ["lifecycle", "record", "record"]
