@@ -336,3 +336,101 @@ def test_console_history_shows_the_lifecycle_and_verifies_the_hubs_unblocks(worl
     ]
     # shown when it took effect (a day back), before the hub received the block it lifted
     assert [e.kind for e in events if e.kind in ("record", "lifecycle")] == ["lifecycle", "record", "record"]
+
+
+# -- Real concurrency: a block and a reassignment of the same number, pushed at once to live hubs
+
+
+@pytest.fixture
+def live_hubs(app, hub_env):
+    """Two live hub processes on the session database (one on SQLite, whose writers queue on one file)."""
+    from tests.live_support import live_env
+    from tests.support import LiveHub
+
+    started: list[Any] = []
+    count = 2 if hub_env["DATABASE_URL"].startswith("postgresql") else 1
+    try:
+        for _ in range(count):
+            started.append(LiveHub(live_env(hub_env), workers=1, threads=4))
+        yield started
+    finally:
+        for hub in started:
+            hub.stop()
+
+
+ROUNDS = 12
+
+
+def test_a_block_racing_a_reassignment_never_stays_in_force(register, live_hubs) -> None:
+    """Each round pushes two blocks (issued before the reassignment) and the reassignment at the same moment,
+    to different hub processes: whichever commits first, no block issued before it stays in force."""
+    import random
+    import threading
+
+    import requests
+
+    from tests.live_support import fetch_token, random_number
+    from tests.support import bearer
+
+    kominfo = register("kominfo", "ministry")
+    whatsapp = register("whatsapp", "ott")
+    telkomsel = register("telkomsel", "operator", ["Telkomsel"])
+    urls = [h.url for h in live_hubs]
+    tokens = {c.id: fetch_token(urls[0], c) for c in (kominfo, whatsapp, telkomsel)}
+    rng = random.Random(13)
+    numbers = [random_number(rng, {"telkomsel": 1.0}) for _ in range(ROUNDS)]
+    outcomes: dict[str, list[tuple[str, dict]]] = {n: [] for n in numbers}
+    problems: list[str] = []
+
+    def push(url: str, who: PartnerCreds, path: str, member: str, envelope: dict, barrier: threading.Barrier) -> None:
+        try:
+            with requests.Session() as s:
+                barrier.wait(timeout=30)
+                resp = s.post(url + path, json={member: [envelope]}, headers=bearer(tokens[who.id]), timeout=60)
+            if resp.status_code != 200:
+                problems.append(f"{path}: {resp.status_code} {resp.text[:300]}")
+                return
+            outcomes[envelope[member[:-1]]["number"]].append((member, resp.json()["results"][0]))
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            problems.append(f"{path}: {exc!r}")
+
+    for i, number in enumerate(numbers):
+        now = datetime.now(UTC)
+        issued = ts(now - timedelta(seconds=2))
+        blocks = [
+            who.sign("record", record_body(who.id, number, issued_at=issued, observed_at=issued))
+            for who in (kominfo, whatsapp)
+        ]
+        event = telkomsel.sign("number_event", event_body("telkomsel", number, at=now - timedelta(seconds=1)))
+        barrier = threading.Barrier(3)
+        threads = [
+            threading.Thread(target=push, args=(urls[(i + k) % len(urls)], who, "/v1/records", "records", b, barrier))
+            for k, (who, b) in enumerate(zip((kominfo, whatsapp), blocks))
+        ]
+        threads.append(
+            threading.Thread(
+                target=push,
+                args=(urls[(i + 2) % len(urls)], telkomsel, "/v1/number-events", "number_events", event, barrier),
+            )
+        )
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=90)
+    assert problems == []
+
+    orders = set()
+    with requests.Session() as s:
+        for number in numbers:
+            results = dict((m, r) for m, r in outcomes[number] if m == "number_events")
+            assert results["number_events"]["status"] == "accepted", outcomes[number]
+            accepted = [r for m, r in outcomes[number] if m == "records" and r["status"] == "accepted"]
+            refused = [r for m, r in outcomes[number] if m == "records" and r["status"] == "rejected"]
+            assert len(accepted) + len(refused) == 2
+            assert all(slug(r) == "number-reassigned" for r in refused), refused
+            orders.add(len(accepted))
+            view = s.get(f"{urls[0]}/v1/numbers/{number}", headers=bearer(tokens["kominfo"]), timeout=30).json()
+            assert view["blocked"] is False, (number, outcomes[number], view)
+            unblocks = [r for r in view["records"] if r["record"]["action"] == "unblock"]
+            assert sorted(u["record"]["supersedes"] for u in unblocks) == sorted(r["id"] for r in accepted)
+    print(f"rounds by blocks accepted before the reassignment: {sorted(orders)}")
