@@ -434,3 +434,54 @@ def test_a_block_racing_a_reassignment_never_stays_in_force(register, live_hubs)
             unblocks = [r for r in view["records"] if r["record"]["action"] == "unblock"]
             assert sorted(u["record"]["supersedes"] for u in unblocks) == sorted(r["id"] for r in accepted)
     print(f"rounds by blocks accepted before the reassignment: {sorted(orders)}")
+
+
+def test_acceptance_times_increase_along_the_log_under_concurrent_pushes(register, live_hubs) -> None:
+    """Records, acks and number events pushed at once from several threads: along the log, each write
+    transaction's acceptance time is later than the one before it, so TAXII's added_after misses nothing."""
+    import random
+    import threading
+
+    import requests
+
+    from keys.timefmt import parse_ts
+    from tests.live_support import fetch_token, random_number
+    from tests.support import bearer
+
+    kominfo = register("kominfo", "ministry")
+    telkomsel = register("telkomsel", "operator", ["Telkomsel"])
+    urls = [h.url for h in live_hubs]
+    tokens = {c.id: fetch_token(urls[0], c) for c in (kominfo, telkomsel)}
+    receipts: list[dict] = []
+    problems: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def pusher(k: int) -> None:
+        rng = random.Random(k)
+        who = kominfo if k % 2 else telkomsel
+        try:
+            with requests.Session() as s:
+                barrier.wait(timeout=30)
+                for _ in range(15):
+                    number = random_number(rng, {"telkomsel": 1.0})
+                    if k == 0:
+                        path, member = "/v1/number-events", "number_events"
+                        env = who.sign("number_event", event_body(who.id, number, "disconnected"))
+                    else:
+                        path, member = "/v1/records", "records"
+                        env = who.sign("record", record_body(who.id, number))
+                    resp = s.post(urls[k % len(urls)] + path, json={member: [env]}, headers=bearer(tokens[who.id]))
+                    (result,) = resp.json()["results"]
+                    receipts.append(result["receipt"]["receipt"])
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            problems.append(repr(exc))
+
+    threads = [threading.Thread(target=pusher, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert problems == [] and len(receipts) == 60
+    along = sorted(receipts, key=lambda r: r["log_index"])
+    times = [parse_ts(r["received_at"]) for r in along]
+    assert all(a < b for a, b in zip(times, times[1:])), [r["received_at"] for r in along]
