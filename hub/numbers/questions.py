@@ -19,7 +19,7 @@ from flask import current_app
 
 from hub.clock import JAKARTA
 from hub.problems import Problem
-from hub.records.lifecycle import earliest_effective_at, latest_reassignments
+from hub.records.lifecycle import earliest_and_latest, earliest_effective_at, latest_reassignments
 from hub.records.numbers import check_e164
 from keys.timefmt import TimestampError, format_ts, parse_ts
 
@@ -50,12 +50,14 @@ def parse_since(text: object, member: str = "since") -> datetime:
     return moment
 
 
+def _configured_begin() -> datetime | None:
+    configured = current_app.config.get("NUMBER_EVENTS_SINCE")
+    return parse_since(configured, "NUMBER_EVENTS_SINCE") if configured else None
+
+
 def records_begin() -> datetime | None:
     """Since when the hub's record of lifecycle events counts as complete."""
-    configured = current_app.config.get("NUMBER_EVENTS_SINCE")
-    if configured:
-        return parse_since(configured, "NUMBER_EVENTS_SINCE")
-    return earliest_effective_at()
+    return _configured_begin() or earliest_effective_at()
 
 
 @dataclass(frozen=True)
@@ -65,9 +67,14 @@ class Question:
 
 
 def answer(questions: list[Question]) -> list[dict[str, Any]]:
-    """The answers, in order; two queries for the whole list."""
-    begin = records_begin()
-    latest = latest_reassignments(q.number for q in questions) if begin is not None else {}
+    """The answers, in order; two queries for the whole list, one for a single question."""
+    configured = _configured_begin()
+    if len(questions) == 1 and configured is None:
+        begin, last = earliest_and_latest(questions[0].number)
+        latest = {questions[0].number: last} if last is not None else {}
+    else:
+        begin = configured or earliest_effective_at()
+        latest = latest_reassignments(q.number for q in questions) if begin is not None else {}
     out = []
     for q in questions:
         at = latest.get(q.number)
