@@ -122,16 +122,21 @@ def column_name(header: str, aliases: dict[str, str] = COLUMN_ALIASES) -> str:
 
 
 def csv_rows(
-    path: str, known: frozenset[str], warn: Callable[[str], None], aliases: dict[str, str] = COLUMN_ALIASES
+    path: str,
+    known: frozenset[str],
+    warn: Callable[[str], None],
+    aliases: dict[str, str] = COLUMN_ALIASES,
+    handle: IO[str] | None = None,
 ) -> Iterator[tuple[int, dict[str, str], dict[str, str]]]:
     """``(first line, row, raw)`` of a CSV with a header.
 
     The delimiter (comma, semicolon or tab) is read off the header line;
     column names are lowercased and Indonesian ones translated (``aliases``:
     :data:`COLUMN_ALIASES` for records and acks); ``raw`` is the row's cells
-    under the file's own header, for the rejects file.
+    under the file's own header, for the rejects file. ``handle``: read
+    from it instead of opening ``path`` (which then only names it).
     """
-    handle = _open(path)
+    handle = handle or _open(path)
     with handle:
         first_line = handle.readline()
         if not first_line.strip():
@@ -264,25 +269,23 @@ def read_questions(path: str, default_since: str | None, warn: Callable[[str], N
     own ``since`` asks about ``default_since`` (``--since``); without either
     it is a bad row.
     """
-    handle = _open(path)
-    with handle:
-        first = ""
-        for first in handle:
-            if first.split("#", 1)[0].strip():
-                break
-        else:
-            return
+    with _open(path) as handle:
+        text = handle.read()  # read once: stdin cannot be read twice, and questions are a few MB at most
+    first = next((line for line in text.splitlines() if line.split("#", 1)[0].strip()), None)
+    if first is None:
+        return
     delimiter = detect_delimiter(first.split("#", 1)[0])
     cells = next(csv.reader([first], delimiter=delimiter))
     if len(cells) < 2:
         rows: Iterator[tuple[int, dict[str, str]]] = (
             (row.line, {"__error__": row.error} if row.error else {"number": str(row.value)})
-            for row in read_numbers(path, validate=False)
+            for row in read_numbers(path, validate=False, handle=io.StringIO(text))
         )
     elif any(column_name(c, QUESTION_COLUMN_ALIASES) == "number" for c in cells):
-        rows = ((line, value) for line, value, _raw in csv_rows(path, QUESTION_COLUMNS, warn, QUESTION_COLUMN_ALIASES))
+        found = csv_rows(path, QUESTION_COLUMNS, warn, QUESTION_COLUMN_ALIASES, handle=io.StringIO(text))
+        rows = ((line, value) for line, value, _raw in found)
     else:
-        rows = _headerless(path, delimiter)
+        rows = _headerless(io.StringIO(text), delimiter)
     for line, value in rows:
         if "__error__" in value:
             yield Row(line, error=value["__error__"])
@@ -300,8 +303,7 @@ def read_questions(path: str, default_since: str | None, warn: Callable[[str], N
             yield Row(line, value=(number, when))
 
 
-def _headerless(path: str, delimiter: str) -> Iterator[tuple[int, dict[str, str]]]:
-    handle = _open(path)
+def _headerless(handle: IO[str], delimiter: str) -> Iterator[tuple[int, dict[str, str]]]:
     with handle:
         reader = csv.reader(handle, delimiter=delimiter)
         last = 0
@@ -316,13 +318,13 @@ def _headerless(path: str, delimiter: str) -> Iterator[tuple[int, dict[str, str]
             yield first, {"number": text[0], "since": text[1] if len(text) > 1 else ""}
 
 
-def read_numbers(path: str, validate: bool = True) -> Iterator[Row[str]]:
+def read_numbers(path: str, validate: bool = True, handle: IO[str] | None = None) -> Iterator[Row[str]]:
     """One number per line (any form phonenumbers reads with region ID); ``#`` starts a comment.
 
     ``validate=False`` yields each line's text as it is, for a caller that
-    checks it itself.
+    checks it itself; ``handle`` is read instead of opening ``path``.
     """
-    handle = _open(path)
+    handle = handle or _open(path)
     with handle:
         for line_number, line in enumerate(handle, start=1):
             text = line.split("#", 1)[0].strip()
