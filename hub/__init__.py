@@ -36,6 +36,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from hub.ledger import routes as ledger_routes
     from hub.ledger.log import init_log
     from hub.metrics import init_metrics
+    from hub.numbers import routes as numbers_routes
     from hub.problems import register_error_handlers
     from hub.ratelimit import init_rate_limits, limiter
     from hub.records import routes as records_routes
@@ -76,7 +77,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     for bp in (health.bp, openapi.bp):
         limiter.exempt(bp)
         app.register_blueprint(bp)
-    for bp in (auth_routes.bp, records_routes.bp, ledger_routes.bp, acks_routes.bp, reports_routes.bp, taxii_routes.bp):
+    for bp in (
+        auth_routes.bp,
+        records_routes.bp,
+        ledger_routes.bp,
+        acks_routes.bp,
+        reports_routes.bp,
+        taxii_routes.bp,
+        numbers_routes.bp,
+    ):
         app.register_blueprint(bp)
     init_metrics(app, limiter)
     register_cli(app)

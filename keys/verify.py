@@ -19,7 +19,6 @@ from keys.merkle import leaf_hash, verify_inclusion
 from keys.signing import split_envelope, verify_object
 
 RECEIPT_MEMBERS = frozenset({"object_id", "kind", "sha256", "seq", "log_index", "received_at", "hub"})
-#: What a receipt may describe (PROTOCOL.md section 4; ``number_event`` since 1.1, section 10).
 RECEIPT_KINDS = frozenset({"record", "ack", "number_event"})
 TREE_HEAD_MEMBERS = frozenset({"size", "root_hash", "timestamp"})
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}", re.ASCII)
@@ -51,7 +50,7 @@ def check_receipt_body(receipt: dict[str, Any]) -> None:
         extra = sorted(set(receipt) - RECEIPT_MEMBERS)
         raise EnvelopeError(f"receipt members: missing {missing}, unexpected {extra}")
     if receipt["kind"] not in RECEIPT_KINDS:
-        raise EnvelopeError(f"receipt kind must be one of {', '.join(sorted(RECEIPT_KINDS))}, not {receipt['kind']!r}")
+        raise EnvelopeError(f"receipt kind must be one of {sorted(RECEIPT_KINDS)}, not {receipt['kind']!r}")
     if not _is_sha256_hex(receipt["sha256"]):
         raise EnvelopeError("receipt sha256 must be 64 lowercase hex characters")
     if not _is_count(receipt["seq"]) or not _is_count(receipt["log_index"]):
@@ -68,10 +67,10 @@ def verify_receipt(
 ) -> dict[str, Any]:
     """Verify a hub receipt and, given the pushed object, that it describes that object.
 
-    With ``signed_object`` (the whole ``{"record"|"ack"|"number_event": ..., "signature": ...}``)
+    With ``signed_object`` (the whole ``{"record"|"ack": ..., "signature": ...}``)
     checks that it is of the receipt's ``kind``, that its id is the receipt's
     ``object_id`` and that the receipt's ``sha256`` is the SHA-256 of the JCS
-    bytes of its ``record``/``ack``/``number_event`` member; raises :class:`ReceiptMismatch`
+    bytes of its ``record``/``ack`` member; raises :class:`ReceiptMismatch`
     otherwise. The partner's own signature on the object is not checked here.
     Returns the receipt body.
     """

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String, func, select
+from sqlalchemy import BigInteger, Index, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.db import UTCDateTime, db
@@ -40,12 +40,16 @@ class NumberEvent(db.Model):  # type: ignore[name-defined,misc]
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: how many blocks the hub lifted because of this event (reassignments only)
     blocks_lifted: Mapped[int] = mapped_column(Integer, default=0)
+    #: the receipt signed at acceptance, JCS text of the whole signed receipt (as ``records.receipt``)
+    receipt: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     __table_args__ = (
         # The number's latest reassignment, and the reassignment questions: an index search, never a scan.
         Index("ix_number_events_number_event_effective", "number", "event", "effective_at"),
         # The reports' counts per period, and the earliest effective_at (NUMBER_EVENTS_SINCE's default).
         Index("ix_number_events_effective_at", "effective_at"),
+        # The log's visibility rule and an operator's own events.
+        Index("ix_number_events_operator_seq", "operator", "seq"),
     )
 
 
