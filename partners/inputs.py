@@ -155,7 +155,7 @@ def csv_rows(
                 f"{path}: no number column in the header ({', '.join(h.strip() for h in header) or 'empty'}); "
                 f"name it number, msisdn or nomor (cells separated by {_DELIMITER_NAMES[delimiter]})"
             )
-        ignored = sorted({n for n in names if n and n not in known})
+        ignored = sorted({h.strip() for h, n in zip(header, names, strict=True) if n and n not in known})
         if ignored:
             warn(f"{path}: ignoring columns {', '.join(ignored)} (never sent to the hub)")
         last = reader.line_num
