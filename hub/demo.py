@@ -227,9 +227,17 @@ class World:
     """The simulation: an event queue in time order, run against the hub's functions."""
 
     def __init__(
-        self, actors: dict[str, Actor], clock: Clock, start: datetime, end: datetime, rng: random.Random
+        self,
+        actors: dict[str, Actor],
+        clock: Clock,
+        start: datetime,
+        end: datetime,
+        rng: random.Random,
+        life_rng: random.Random | None = None,
     ) -> None:
         self.actors, self.clock, self.start, self.end, self.rng = actors, clock, start, end, rng
+        #: the numbers' lifecycle draws from its own generator, so the rest of a seed's world stays as it was
+        self.life_rng = life_rng or random.Random(0)
         self.queue: list[tuple[datetime, int, Callable[[], None]]] = []
         self.order = 0
         self.used: set[str] = set()
@@ -291,20 +299,22 @@ class World:
         channels: tuple[str, ...],
         reason: str,
         complaints: int,
+        rng: random.Random | None = None,
         **extra: Any,
     ) -> dict[str, Any]:
         now = self.clock.now()
+        rng = rng or self.rng
         body: dict[str, Any] = {
-            "id": str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
+            "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             "issuer": issuer,
             "number": number,
             "action": "block",
             "category": category,
             "channels": list(channels),
             "reason": reason,
-            "evidence": {"complaints": complaints, "ref": f"ADN-{now:%Y}-{self.rng.randrange(10**6):06d}"},
-            "confidence": self.rng.randrange(70, 99),
-            "observed_at": format_ts(now - timedelta(hours=self.rng.uniform(2, 72))),
+            "evidence": {"complaints": complaints, "ref": f"ADN-{now:%Y}-{rng.randrange(10**6):06d}"},
+            "confidence": rng.randrange(70, 99),
+            "observed_at": format_ts(now - timedelta(hours=rng.uniform(2, 72))),
             "issued_at": format_ts(now),
             "expires_at": None,
             "supersedes": None,
@@ -410,12 +420,14 @@ class World:
         )
         if not candidates:
             return
-        number, carrier, _t = self.blocks[self.rng.choice(candidates)]
+        number, carrier, _t = self.blocks[self.life_rng.choice(candidates)]
         operator = homes[carrier]
-        disconnected = now - QUARANTINE - timedelta(days=self.rng.uniform(1, 20), hours=self.rng.uniform(0, 12))
+        disconnected = (
+            now - QUARANTINE - timedelta(days=self.life_rng.uniform(1, 20), hours=self.life_rng.uniform(0, 12))
+        )
         bodies = [
             {
-                "id": str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
+                "id": str(uuid.UUID(int=self.life_rng.getrandbits(128), version=4)),
                 "operator": operator.profile.id,
                 "number": number,
                 "event": event,
@@ -433,13 +445,13 @@ class World:
                 self.lifted[rid] = now
                 self.stats["lifted_by_hub"] += 1
         self.stats["recycled"] += 1
-        self.at(now + timedelta(days=self.rng.uniform(1, 2)), partial(self.stale_complaint, number))
+        self.at(now + timedelta(days=self.life_rng.uniform(1, 2)), partial(self.stale_complaint, number))
 
     def stale_complaint(self, number: str) -> None:
         """A complaint about the number's earlier subscriber, filed late: the hub refuses it (``number-reassigned``)."""
-        observed = self.recycled[number] - timedelta(days=self.rng.uniform(2, 6))
-        category, channels, reason = self.rng.choices(SCAMS, WEIGHTS)[0]
-        body = self.body("kominfo", number, category, channels, reason, self.rng.randint(2, 6))
+        observed = self.recycled[number] - timedelta(days=self.life_rng.uniform(2, 6))
+        category, channels, reason = self.life_rng.choices(SCAMS, WEIGHTS)[0]
+        body = self.body("kominfo", number, category, channels, reason, self.life_rng.randint(2, 6), rng=self.life_rng)
         body["observed_at"] = format_ts(observed)
         (result,) = ingest.push(self.actors["kominfo"].caller, [self.actors["kominfo"].sign("record", body)])
         slug = str((result.get("error") or {}).get("type", "")).rsplit(":", 1)[-1]
@@ -549,7 +561,7 @@ class World:
         for fraction in (0.4, 0.65, 0.9):
             self.at(self.wib(int(days * fraction), rng.uniform(10, 15)), self.rereport)
         for fraction in RECYCLE_AT:
-            self.at(self.wib(int(days * fraction), rng.uniform(9, 11)), self.recycle)
+            self.at(self.wib(int(days * fraction), self.life_rng.uniform(9, 11)), self.recycle)
         final = self.end - timedelta(minutes=5)
         for actor in self.actors.values():
             if actor.profile.kind != "ministry" and actor.profile.id != LAGGARD:
@@ -630,7 +642,7 @@ def demo_command(days: int, seed: int, hub_url: str | None, out_dir: Path | None
     clock.freeze(start_utc)
     try:
         actors = {p.id: _register(p, out, url) for p in PROFILES}
-        world = World(actors, clock, start_utc, end, rng)
+        world = World(actors, clock, start_utc, end, rng, random.Random(seed + 13))
         world.plan(days)
         world.run()
     finally:
@@ -640,8 +652,8 @@ def demo_command(days: int, seed: int, hub_url: str | None, out_dir: Path | None
         f"demo world ready: {len(actors)} partners, {s['records']:,} records ({s['unblocks']} unblocks, "
         f"{s['rereports']} re-reports), {s['acks']:,} acks ({s['late_or_never']} late or never), "
         f"{s['attestations']} attestations ({s['mismatches']} mismatch), {s['reports']} daily reports, "
-        f"{s['recycled']} numbers reassigned ({s['lifted_by_hub']} blocks lifted by the hub, "
-        f"{s['stale_refused']} stale complaints refused)"
+        f"{s['recycled']} numbers reassigned ({s['lifted_by_hub']} block{'' if s['lifted_by_hub'] == 1 else 's'} "
+        f"lifted by the hub, {s['stale_refused']} stale complaint{'' if s['stale_refused'] == 1 else 's'} refused)"
     )
     folder, cli = _shown(out), partner_cli()
     click.echo(f"credentials and keys (0600): {folder}/<partner>.env, {folder}/<partner>.key; hub URL {url}")
@@ -649,9 +661,10 @@ def demo_command(days: int, seed: int, hub_url: str | None, out_dir: Path | None
     click.echo(f"  (set -a; . {folder}/telkomsel.env; set +a; {cli} pull --out telkomsel.jsonl)")
     click.echo(f"  (set -a; . {folder}/kominfo.env; set +a; {cli} reports show latest)")
     if world.recycled:
-        numbers = " ".join(sorted(world.recycled))
-        since = start.date().isoformat()
-        click.echo(f"numbers given to new subscribers (the hub lifted their blocks): {numbers}")
+        numbers = sorted(world.recycled)
+        write_atomically(out / "recycled.txt", "".join(f"{n}\n" for n in numbers).encode())
+        click.echo(f"numbers given to new subscribers (the hub lifted their blocks): {folder}/recycled.txt")
         click.echo(
-            f"  (set -a; . {folder}/whatsapp.env; set +a; printf '%s\\n' {numbers} | {cli} reassigned - --since {since})"
+            f"  (set -a; . {folder}/whatsapp.env; set +a; {cli} reassigned {folder}/recycled.txt "
+            f"--since {start.date().isoformat()})"
         )
