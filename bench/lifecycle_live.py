@@ -194,9 +194,10 @@ class Question:
 def questions(plan: Plan, count: int, seed: int) -> list[Question]:
     """Numbers with events (asked since a date around their reassignment), never-reported numbers, old dates."""
     rng = random.Random(seed)
-    out = []
+    out: list[Question] = []
+    seen: set[tuple[str, datetime]] = set()  # a request may not repeat a question
     stored = len(plan.numbers)
-    for _ in range(count):
+    while len(out) < count:
         roll = rng.random()
         if roll < 0.8 and stored:
             number = plan.numbers[rng.randrange(stored)]
@@ -210,6 +211,9 @@ def questions(plan: Plan, count: int, seed: int) -> list[Question]:
             number = plan.numbers[rng.randrange(stored)] if stored else "+6281299999999"
             since = plan.now - timedelta(days=3650)
         since = since.replace(microsecond=0)
+        if (number, since) in seen:
+            continue
+        seen.add((number, since))
         out.append(Question(number, since, plan.expected(number, since)))
     return out
 

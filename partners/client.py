@@ -370,7 +370,8 @@ class HubClient:
 
     def _ask(self, batch: list[Reassignment | tuple[str, str]]) -> list[Reassignment]:
         """Send the askable questions of ``batch`` in one request; answers in ``batch``'s order."""
-        asked = [q for q in batch if isinstance(q, tuple)]
+        # The hub refuses a request repeating a question (arrays hold no duplicates): ask each once.
+        asked = list(dict.fromkeys(q for q in batch if isinstance(q, tuple)))
         answers: list[Any] = []
         if asked:
             _status, reply = self.transport.post_json(
@@ -381,21 +382,15 @@ class HubClient:
                 raise VerificationFailed(
                     f"/v1/numbers/reassigned answered {len(answers or [])} answers for {len(asked)} questions"
                 )
-        replies = iter(answers)
-        out = []
-        for q in batch:
-            if isinstance(q, Reassignment):
-                out.append(q)
-                continue
-            number, when = q
-            reply_item = next(replies)
+        replies: dict[tuple[str, str], Reassignment] = {}
+        for (number, when), reply_item in zip(asked, answers, strict=True):
             if isinstance(reply_item, dict) and "error" in reply_item:
                 if reply_item.get("number") != number:
                     raise VerificationFailed(f"an answer for {reply_item.get('number')!r} where {number} was asked")
-                out.append(Reassignment(number, when, None, error=item_rejected(reply_item["error"])))
+                replies[(number, when)] = Reassignment(number, when, None, error=item_rejected(reply_item["error"]))
             else:
-                out.append(_reassignment(reply_item, number, when))
-        return out
+                replies[(number, when)] = _reassignment(reply_item, number, when)
+        return [q if isinstance(q, Reassignment) else replies[q] for q in batch]
 
     # -- attest --------------------------------------------------------------
     def attest(

@@ -311,6 +311,8 @@ def test_an_operator_reassigns_a_number_the_block_is_lifted_and_every_answer_ver
     assert [a.answer for a in answers] == ["yes", "no", "no_data", None]
     assert answers[0].since == "2026-09-30T17:00:00Z"
     assert answers[3].error is not None and answers[3].error.slug == "invalid-number"
+    twice = ott.reassigned_batch([LOCAL, NUMBER, (NUMBER, "2026-10-01")], since="2026-10-01")  # asked once
+    assert [a.answer for a in twice] == ["yes"] * 3
     with pytest.raises(BadNumber):
         ott.reassigned("0812-34", "2026-10-01")
 
