@@ -33,7 +33,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -192,25 +192,34 @@ class Question:
 
 
 def questions(plan: Plan, count: int, seed: int) -> list[Question]:
-    """Numbers with events (asked since a date around their reassignment), never-reported numbers, old dates."""
+    """Numbers with events and numbers never reported, asked since the start of one of the last 24 months.
+
+    Whoever asks, asks about the time since they last knew the subscriber
+    (a monthly check, an account opened that month): dates repeat. One
+    question in twenty asks about a date before the hub's records begin.
+    """
     rng = random.Random(seed)
+    jakarta = timezone(timedelta(hours=7))
+    today = plan.now.astimezone(jakarta)
+    months = []
+    year, month = today.year, today.month
+    for _ in range(24):
+        months.append(datetime(year, month, 1, tzinfo=jakarta))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    too_early = datetime(2020, 1, 1, tzinfo=jakarta)
     out: list[Question] = []
     seen: set[tuple[str, datetime]] = set()  # a request may not repeat a question
     stored = len(plan.numbers)
     while len(out) < count:
         roll = rng.random()
         if roll < 0.8 and stored:
-            number = plan.numbers[rng.randrange(stored)]
-            at = plan.latest.get(number) or plan.now - timedelta(days=365)
-            since = at + timedelta(days=rng.choice((-30, 30)))
-        elif roll < 0.95:
+            number, since = plan.numbers[rng.randrange(stored)], rng.choice(months)
+        elif roll < 0.95 or not stored:
             operator = rng.choice(tuple(HOME))
-            number = rng.choice(HOME[operator]) + f"{rng.randrange(10**8):08d}"
-            since = plan.now - timedelta(days=rng.randint(30, 365))
+            number, since = rng.choice(HOME[operator]) + f"{rng.randrange(10**8):08d}", rng.choice(months)
         else:
-            number = plan.numbers[rng.randrange(stored)] if stored else "+6281299999999"
-            since = plan.now - timedelta(days=3650)
-        since = since.replace(microsecond=0)
+            number, since = plan.numbers[rng.randrange(stored)], too_early
+        since = since.astimezone(UTC)
         if (number, since) in seen:
             continue
         seen.add((number, since))
