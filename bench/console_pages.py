@@ -283,6 +283,24 @@ def scans(statements: list[tuple[str, Any]], dialect: str) -> list[str]:
     return sorted(set(found))
 
 
+def plans(statements: list[tuple[str, Any]], dialect: str) -> list[tuple[str, str]]:
+    """Each SELECT's plan as the database gives it (``--plans``): SQLite's EXPLAIN QUERY PLAN, PostgreSQL's EXPLAIN."""
+    raw = db.session.connection().connection.driver_connection
+    out = []
+    for sql, params in statements:
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            continue
+        if dialect == "sqlite":
+            lines = [str(row[-1]) for row in raw.execute("EXPLAIN QUERY PLAN " + sql, params or ()).fetchall()]
+        else:
+            with raw.cursor() as cur:
+                cur.execute("EXPLAIN " + sql, params or None)
+                lines = [str(row[0]) for row in cur.fetchall()]
+        out.append((" ".join(sql.split()), "\n".join(lines)))
+    db.session.commit()
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--records", type=int, default=1_000_000)
@@ -291,6 +309,7 @@ def main() -> int:
     ap.add_argument("--target-ms", type=float, default=300.0)
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--database-url", default=default_database_url())
+    ap.add_argument("--plans", action="store_true", help="print every SELECT of every page with its plan")
     args = ap.parse_args()
     rng = random.Random(args.seed)
 
@@ -357,6 +376,10 @@ def main() -> int:
             client.get(path)
             counter.on = False
             scanned = scans(counter.seen, hub.dialect)
+            if args.plans:
+                print(f"\n== {name} ({path}): {len(counter.seen)} statements")
+                for sql, plan in plans(counter.seen, hub.dialect):
+                    print(f"-- {sql[:600]}\n{plan}")
             timings[name] = median(spent)
             rows.append((name, spent, len(counter.seen), scanned))
         base = timings["/healthz (baseline)"]
