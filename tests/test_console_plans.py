@@ -240,6 +240,7 @@ def _plans(app: Flask, statements: list[tuple[str, Any]]) -> Iterator[tuple[str,
     """(SQL, plan): SQLite's plan as its detail lines, PostgreSQL's as its JSON tree."""
     with app.app_context():
         raw = db.session.connection().connection.driver_connection
+        assert raw is not None
         for sql, params in statements:
             if db.engine.dialect.name == "sqlite":
                 rows = raw.execute("EXPLAIN QUERY PLAN " + sql, params or ()).fetchall()
