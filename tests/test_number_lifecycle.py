@@ -294,3 +294,194 @@ def test_monotonic_acceptance_times() -> None:
     assert monotonic_after(now - TICK, now) == now
     assert monotonic_after(now, now) == now + TICK  # another transaction at the same millisecond
     assert monotonic_after(now + timedelta(seconds=2), now) == now + timedelta(seconds=2) + TICK  # a clock behind
+
+
+def test_report_counts_the_events_that_took_effect_in_the_period(world: World, frozen) -> None:
+    T0 = frozen.now()
+    block_at(world, world.kominfo, TSEL, T0 - timedelta(days=30))
+    block_at(world, world.whatsapp, TSEL, T0 - timedelta(days=20))
+    tsel = world.telkomsel
+    one_event(world, tsel, event_body("telkomsel", TSEL2, "disconnected", T0 - timedelta(days=3)))
+    one_event(world, tsel, event_body("telkomsel", TSEL, "disconnected", T0 - timedelta(days=40)))  # before the period
+    one_event(world, tsel, event_body("telkomsel", TSEL, "reassigned", T0 - timedelta(days=2)))
+    period = {"kind": "adhoc", "start": ts(T0 - timedelta(days=7)), "end": ts(T0 + timedelta(minutes=1))}
+    resp = world.client.post("/v1/reports", json=period, headers=world.auth(world.kominfo))
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    report = resp.get_json()["report"]
+    assert report["number_events"] == {"disconnected": 1, "reassigned": 1, "blocks_lifted": 2}
+    # the hub's unblocks are assigned like any unblock: the operator and both OTT providers, one each per block
+    row = {r["partner"]: r for r in report["partners"]}
+    assert row["telkomsel"]["assigned"] == 4 and row["whatsapp"]["assigned"] == 4
+
+
+def test_console_history_shows_the_lifecycle_and_verifies_the_hubs_unblocks(world: World, frozen, app) -> None:
+    from hub.console.history import VALID, history
+
+    T0 = frozen.now()
+    block_at(world, world.kominfo, TSEL, T0 - timedelta(days=30))
+    frozen.advance(timedelta(seconds=1))
+    event = event_body("telkomsel", TSEL, at=T0 - timedelta(days=1))
+    one_event(world, world.telkomsel, event)
+    with app.app_context():
+        events, truncated = history(TSEL)
+    assert not truncated
+    lifecycle = [e for e in events if e.kind == "lifecycle"]
+    assert [(e.summary["event"], e.summary["blocks_lifted"], e.verdict.status) for e in lifecycle] == [
+        ("reassigned", 1, VALID)
+    ]
+    records = [e for e in events if e.kind == "record"]
+    assert [(e.summary["action"], e.partner, e.verdict.status) for e in records] == [
+        ("block", "kominfo", VALID),
+        ("unblock", app.config["HUB_ID"], VALID),
+    ]
+    # shown when it took effect (a day back), before the hub received the block it lifted
+    assert [e.kind for e in events if e.kind in ("record", "lifecycle")] == ["lifecycle", "record", "record"]
+
+
+# -- Real concurrency: a block and a reassignment of the same number, pushed at once to live hubs
+
+
+@pytest.fixture
+def live_hubs(app, hub_env):
+    """Two live hub processes on the session database (one on SQLite, whose writers queue on one file)."""
+    from tests.live_support import live_env
+    from tests.support import LiveHub
+
+    started: list[Any] = []
+    count = 2 if hub_env["DATABASE_URL"].startswith("postgresql") else 1
+    try:
+        for _ in range(count):
+            started.append(LiveHub(live_env(hub_env), workers=1, threads=4))
+        yield started
+    finally:
+        for hub in started:
+            hub.stop()
+
+
+ROUNDS = 12
+
+
+def test_a_block_racing_a_reassignment_never_stays_in_force(register, live_hubs) -> None:
+    """Each round pushes two blocks (issued before the reassignment) and the reassignment at the same moment,
+    to different hub processes: whichever commits first, no block issued before it stays in force."""
+    import random
+    import threading
+
+    import requests
+
+    from tests.live_support import fetch_token, random_number
+    from tests.support import bearer
+
+    kominfo = register("kominfo", "ministry")
+    whatsapp = register("whatsapp", "ott")
+    telkomsel = register("telkomsel", "operator", ["Telkomsel"])
+    urls = [h.url for h in live_hubs]
+    tokens = {c.id: fetch_token(urls[0], c) for c in (kominfo, whatsapp, telkomsel)}
+    rng = random.Random(13)
+    numbers = [random_number(rng, {"telkomsel": 1.0}) for _ in range(ROUNDS)]
+    outcomes: dict[str, list[tuple[str, dict]]] = {n: [] for n in numbers}
+    problems: list[str] = []
+
+    def push(url: str, who: PartnerCreds, path: str, member: str, envelope: dict, barrier: threading.Barrier) -> None:
+        try:
+            with requests.Session() as s:
+                barrier.wait(timeout=30)
+                resp = s.post(url + path, json={member: [envelope]}, headers=bearer(tokens[who.id]), timeout=60)
+            if resp.status_code != 200:
+                problems.append(f"{path}: {resp.status_code} {resp.text[:300]}")
+                return
+            outcomes[envelope[member[:-1]]["number"]].append((member, resp.json()["results"][0]))
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            problems.append(f"{path}: {exc!r}")
+
+    for i, number in enumerate(numbers):
+        now = datetime.now(UTC)
+        issued = ts(now - timedelta(seconds=2))
+        blocks = [
+            who.sign("record", record_body(who.id, number, issued_at=issued, observed_at=issued))
+            for who in (kominfo, whatsapp)
+        ]
+        event = telkomsel.sign("number_event", event_body("telkomsel", number, at=now - timedelta(seconds=1)))
+        barrier = threading.Barrier(3)
+        threads = [
+            threading.Thread(target=push, args=(urls[(i + k) % len(urls)], who, "/v1/records", "records", b, barrier))
+            for k, (who, b) in enumerate(zip((kominfo, whatsapp), blocks))
+        ]
+        threads.append(
+            threading.Thread(
+                target=push,
+                args=(urls[(i + 2) % len(urls)], telkomsel, "/v1/number-events", "number_events", event, barrier),
+            )
+        )
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=90)
+    assert problems == []
+
+    orders = set()
+    with requests.Session() as s:
+        for number in numbers:
+            results = dict((m, r) for m, r in outcomes[number] if m == "number_events")
+            assert results["number_events"]["status"] == "accepted", outcomes[number]
+            accepted = [r for m, r in outcomes[number] if m == "records" and r["status"] == "accepted"]
+            refused = [r for m, r in outcomes[number] if m == "records" and r["status"] == "rejected"]
+            assert len(accepted) + len(refused) == 2
+            assert all(slug(r) == "number-reassigned" for r in refused), refused
+            orders.add(len(accepted))
+            view = s.get(f"{urls[0]}/v1/numbers/{number}", headers=bearer(tokens["kominfo"]), timeout=30).json()
+            assert view["blocked"] is False, (number, outcomes[number], view)
+            unblocks = [r for r in view["records"] if r["record"]["action"] == "unblock"]
+            assert sorted(u["record"]["supersedes"] for u in unblocks) == sorted(r["id"] for r in accepted)
+    print(f"rounds by blocks accepted before the reassignment: {sorted(orders)}")
+
+
+def test_acceptance_times_increase_along_the_log_under_concurrent_pushes(register, live_hubs) -> None:
+    """Records, acks and number events pushed at once from several threads: along the log, each write
+    transaction's acceptance time is later than the one before it, so TAXII's added_after misses nothing."""
+    import random
+    import threading
+
+    import requests
+
+    from keys.timefmt import parse_ts
+    from tests.live_support import fetch_token, random_number
+    from tests.support import bearer
+
+    kominfo = register("kominfo", "ministry")
+    telkomsel = register("telkomsel", "operator", ["Telkomsel"])
+    urls = [h.url for h in live_hubs]
+    tokens = {c.id: fetch_token(urls[0], c) for c in (kominfo, telkomsel)}
+    receipts: list[dict] = []
+    problems: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def pusher(k: int) -> None:
+        rng = random.Random(k)
+        who = kominfo if k % 2 else telkomsel
+        try:
+            with requests.Session() as s:
+                barrier.wait(timeout=30)
+                for _ in range(15):
+                    number = random_number(rng, {"telkomsel": 1.0})
+                    if k == 0:
+                        path, member = "/v1/number-events", "number_events"
+                        env = who.sign("number_event", event_body(who.id, number, "disconnected"))
+                    else:
+                        path, member = "/v1/records", "records"
+                        env = who.sign("record", record_body(who.id, number))
+                    resp = s.post(urls[k % len(urls)] + path, json={member: [env]}, headers=bearer(tokens[who.id]))
+                    (result,) = resp.json()["results"]
+                    receipts.append(result["receipt"]["receipt"])
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            problems.append(repr(exc))
+
+    threads = [threading.Thread(target=pusher, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert problems == [] and len(receipts) == 60
+    along = sorted(receipts, key=lambda r: r["log_index"])
+    times = [parse_ts(r["received_at"]) for r in along]
+    assert all(a < b for a, b in zip(times, times[1:])), [r["received_at"] for r in along]

@@ -40,6 +40,7 @@ def test_client_secret_basic_gives_rfc9068_token_verifiable_with_jwks(client, re
         "acks:write",
         "log:read",
         "attestations:write",
+        "numbers:write",
     }
     decoded = _decode_with_published_keys(client, body["access_token"])
     header, claims = decoded.header, decoded.claims

@@ -62,12 +62,14 @@ def _since_moment(text: str) -> datetime | None:
 _shown_since = lru_cache(maxsize=4096)(format_ts)
 
 
+def _configured_begin() -> datetime | None:
+    configured = current_app.config.get("NUMBER_EVENTS_SINCE")
+    return parse_since(configured, "NUMBER_EVENTS_SINCE") if configured else None
+
+
 def records_begin() -> datetime | None:
     """Since when the hub's record of lifecycle events counts as complete."""
-    configured = current_app.config.get("NUMBER_EVENTS_SINCE")
-    if configured:
-        return parse_since(configured, "NUMBER_EVENTS_SINCE")
-    return earliest_effective_at()
+    return _configured_begin() or earliest_effective_at()
 
 
 @dataclass(frozen=True)
@@ -77,12 +79,13 @@ class Question:
 
 
 def answer(questions: list[Question]) -> list[dict[str, Any]]:
-    """The answers, in order; two queries for the whole list."""
-    if len(questions) == 1 and not current_app.config.get("NUMBER_EVENTS_SINCE"):
-        begin, at = earliest_and_latest(questions[0].number)  # the single question: one round trip
-        latest = {questions[0].number: at} if at is not None else {}
+    """The answers, in order; two queries for the whole list, one for a single question."""
+    configured = _configured_begin()
+    if len(questions) == 1 and configured is None:
+        begin, last = earliest_and_latest(questions[0].number)
+        latest = {questions[0].number: last} if last is not None else {}
     else:
-        begin = records_begin()
+        begin = configured or earliest_effective_at()
         latest = latest_reassignments(q.number for q in questions) if begin is not None else {}
     out = []
     for q in questions:

@@ -123,6 +123,7 @@ EXAMPLE_BATCH_RESPONSE: dict[str, Any] = {
                 "title": "Invalid phone number",
                 "status": 400,
                 "detail": "'0812345' is not in E.164 form (+<country><number>).",
+                "suggestion": None,
             },
         },
     ]

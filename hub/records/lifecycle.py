@@ -89,6 +89,9 @@ def earliest_effective_at() -> datetime | None:
 
 
 def earliest_and_latest(number: str) -> tuple[datetime | None, datetime | None]:
-    """``earliest_effective_at()`` and ``latest_reassignment(number)`` in one round trip (a single question)."""
+    """The earliest effective_at accepted, and the number's latest reassignment: one round trip, two index probes.
+
+    What a single reassignment question needs (hub.numbers.questions), at the cost of one query.
+    """
     earliest, latest = db.session.connection().execute(_EARLIEST_AND_LATEST_ONE, {"number": number}).one()
     return earliest, latest

@@ -121,6 +121,14 @@ class Anomaly(BaseModel):
     detail: str
 
 
+class NumberEventCounts(BaseModel):
+    """(1.1) The number events that took effect in the period, and the blocks the hub lifted because of them."""
+
+    disconnected: int = Field(ge=0)
+    reassigned: int = Field(ge=0)
+    blocks_lifted: int = Field(ge=0)
+
+
 class ReportBody(BaseModel):
     """The unsigned report; members added by later protocol versions may follow."""
 
@@ -136,6 +144,9 @@ class ReportBody(BaseModel):
     partners: list[PartnerRow]
     overdue: Overdue
     anomalies: list[Anomaly]
+    number_events: NumberEventCounts | None = Field(
+        None, description="(1.1) section 10's events that took effect in the period; absent in older reports"
+    )
 
 
 class SignedReport(BaseModel):
@@ -212,11 +223,12 @@ EXAMPLE_SIGNED_REPORT: dict[str, Any] = {
                 "detail": "+6281234567890 was reported again while telkomsel's block (acked blocked) was in force",
             }
         ],
+        "number_events": {"disconnected": 2, "reassigned": 1, "blocks_lifted": 1},
     },
     "signature": {
         "alg": "Ed25519",
         "kid": "tangkal-20261128-9a8b7c",
-        "value": "PZMdQdPn14yQ8rpP3V7BrktWMsiielju4szqpXtm1dcUP3jocpccBOR1F4YL4dPlB1sdaWYbTD1mMRjstybDDw",
+        "value": "C9P5v7i0_UWs3wa5VpY34OX_KQLqRFhN4WJJpTCbHSK2LqHbNytKpuflJ1L8QPE6kQ4JsjC5WmEnWxdqmyBoBg",
     },
 }
 
