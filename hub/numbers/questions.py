@@ -46,6 +46,11 @@ def parse_since(text: object, member: str = "since") -> datetime:
     return moment
 
 
+def _configured_begin() -> datetime | None:
+    configured = current_app.config.get("NUMBER_EVENTS_SINCE")
+    return parse_since(configured, "NUMBER_EVENTS_SINCE") if configured else None
+
+
 @lru_cache(maxsize=4096)
 def _since_moment(text: str) -> datetime | None:
     """``since`` read once per distinct text: a batch usually asks about one date (None: not a date or time)."""
@@ -60,11 +65,6 @@ def _since_moment(text: str) -> datetime | None:
 
 #: ``since`` echoed in the protocol's form, once per distinct moment.
 _shown_since = lru_cache(maxsize=4096)(format_ts)
-
-
-def _configured_begin() -> datetime | None:
-    configured = current_app.config.get("NUMBER_EVENTS_SINCE")
-    return parse_since(configured, "NUMBER_EVENTS_SINCE") if configured else None
 
 
 def records_begin() -> datetime | None:
