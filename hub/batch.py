@@ -16,7 +16,7 @@ import orjson
 from sqlalchemy.exc import IntegrityError
 
 from hub.canonical import canonicalize
-from hub.db import db
+from hub.db import db, writer_turn
 from hub.ledger.receipts import receipt, usable
 from hub.problems import Problem
 from hub.signing import retired_kids, signer
@@ -175,8 +175,9 @@ def run(judge: Judge[C], items: list[Any], dry_run: bool = False) -> list[dict[s
         if not accepted:
             break
         try:
-            stored = judge.store(accepted)
-            db.session.commit()
+            with writer_turn():
+                stored = judge.store(accepted)
+                db.session.commit()
         except (IntegrityError, ConcurrentWrite):
             db.session.rollback()
             log.info("%s push raced a concurrent push; judging again (attempt %d)", judge.kind, attempt + 1)

@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
+from hub.canonical import canonicalize
 from hub.ledger.log import TICK, monotonic_after
 from keys.jwk import key_from_jwks
+from keys.merkle import leaf_hash
 from keys.signing import verify_object
 from keys.timefmt import format_ts
 from keys.verify import verify_receipt
@@ -70,6 +72,25 @@ def test_event_is_accepted_with_a_receipt_and_a_log_leaf(world: World, frozen) -
     assert entries == [env]
     again = push_events(world, world.telkomsel, env).get_json()["results"][0]
     assert again["status"] == "duplicate" and again["receipt"] == result["receipt"]
+
+
+def test_a_number_event_in_the_log_is_readable_by_its_operator_and_the_ministry_only(world: World, frozen) -> None:
+    """PROTOCOL 1.1 section 7: another partner gets the leaf hash, and the root still recomputes."""
+    env = world.telkomsel.sign("number_event", event_body("telkomsel", TSEL, "disconnected"))
+    (result,) = push_events(world, world.telkomsel, env).get_json()["results"]
+    index = verify_receipt(result["receipt"], world.client.get("/.well-known/jwks.json").get_json(), env)["log_index"]
+
+    def entry(who: PartnerCreds) -> dict:
+        resp = world.client.get(f"/v1/log/entries?start={index}&end={index + 1}", headers=world.auth(who))
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        (only,) = resp.get_json()["entries"]
+        return only
+
+    assert entry(world.telkomsel) == env
+    assert entry(world.kominfo) == env
+    hidden = [entry(who) for who in (world.indosat, world.whatsapp, world.telegram)]
+    expected = leaf_hash(canonicalize(env)).hex()
+    assert hidden == [{"leaf_hash": expected}] * 3
 
 
 def test_who_may_report_what(world: World, frozen) -> None:

@@ -168,8 +168,8 @@ def test_protected_call_without_or_with_bad_token_is_401_problem(client, registe
     good = client.get("/v1/whoami", headers=bearer(tok))
     assert good.status_code == 200
     assert good.get_json()["partner"] == "telkomsel" and good.get_json()["kind"] == "operator"
-    # a token for another hub URL is not ours
-    assert client.get("/v1/whoami", headers=bearer(tok), base_url="http://other-host").status_code == 401
+    # (1.1) a hub that fixed its own URL refuses a request naming another host (hub.origin)
+    assert client.get("/v1/whoami", headers=bearer(tok), base_url="http://other-host").status_code == 400
 
 
 def test_token_expires_by_the_hubs_clock(client, register, clock):

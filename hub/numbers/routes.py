@@ -11,6 +11,7 @@ from hub.auth.protect import current_caller, require
 from hub.batch import read_batch
 from hub.metrics import count_items
 from hub.numbers import ingest, questions
+from hub.numbers import visibility as _visibility  # noqa: F401  (registers the log's rule for number events)
 from hub.numbers.schemas import (
     EXAMPLE_ANSWER,
     EXAMPLE_BATCH_REQUEST,

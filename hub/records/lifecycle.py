@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, func, select
+from sqlalchemy import BigInteger, Index, Integer, String, Text, bindparam, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.db import UTCDateTime, db
@@ -53,22 +53,33 @@ class NumberEvent(db.Model):  # type: ignore[name-defined,misc]
     )
 
 
+#: The questions' statements, built once (SQLAlchemy caches their compiled form) and run on the
+#: session's connection: building a select and going through the ORM cost more than the index probes.
+_LATEST = (
+    select(NumberEvent.number, func.max(NumberEvent.effective_at))
+    .where(NumberEvent.number.in_(bindparam("numbers", expanding=True)), NumberEvent.event == REASSIGNED)
+    .group_by(NumberEvent.number)
+)
+_LATEST_ONE = select(func.max(NumberEvent.effective_at)).where(
+    NumberEvent.number == bindparam("number", type_=String), NumberEvent.event == REASSIGNED
+)
+_EARLIEST = select(func.min(NumberEvent.effective_at))
+_EARLIEST_AND_LATEST_ONE = select(_EARLIEST.scalar_subquery(), _LATEST_ONE.scalar_subquery())
+
+
 def latest_reassignments(numbers: Iterable[str]) -> dict[str, datetime]:
     """Each number's latest ``reassigned`` effective_at, for the numbers that have one."""
     wanted = sorted(set(numbers))
     if not wanted:
         return {}
-    rows = db.session.execute(
-        select(NumberEvent.number, func.max(NumberEvent.effective_at))
-        .where(NumberEvent.number.in_(wanted), NumberEvent.event == REASSIGNED)
-        .group_by(NumberEvent.number)
-    )
+    rows = db.session.connection().execute(_LATEST, {"numbers": wanted})
     return {number: at for number, at in rows if at is not None}
 
 
 def latest_reassignment(number: str) -> datetime | None:
     """The number's latest ``reassigned`` effective_at, or None (one index probe)."""
-    return latest_reassignments([number]).get(number)
+    at: datetime | None = db.session.connection().scalar(_LATEST_ONE, {"number": number})
+    return at
 
 
 def earliest_and_latest(number: str) -> tuple[datetime | None, datetime | None]:
@@ -88,5 +99,11 @@ def earliest_and_latest(number: str) -> tuple[datetime | None, datetime | None]:
 
 def earliest_effective_at() -> datetime | None:
     """When the hub's record of lifecycle events begins, by default: the earliest effective_at accepted."""
-    at: datetime | None = db.session.scalar(select(func.min(NumberEvent.effective_at)))
+    at: datetime | None = db.session.connection().scalar(_EARLIEST)
     return at
+
+
+def earliest_and_latest(number: str) -> tuple[datetime | None, datetime | None]:
+    """``earliest_effective_at()`` and ``latest_reassignment(number)`` in one round trip (a single question)."""
+    earliest, latest = db.session.connection().execute(_EARLIEST_AND_LATEST_ONE, {"number": number}).one()
+    return earliest, latest

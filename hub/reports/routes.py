@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -10,9 +10,10 @@ from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from hub import examples
+from hub import clock, examples
 from hub.api import query_model, read_json, validate
-from hub.auth.protect import require
+from hub.audit import service as audit
+from hub.auth.protect import current_caller, require
 from hub.db import db
 from hub.openapi import operation
 from hub.problems import Problem
@@ -25,6 +26,10 @@ from keys.timefmt import format_ts, parse_ts
 bp = Blueprint("reports", __name__)
 
 MAX_ADHOC = timedelta(days=400)
+#: PROTOCOL 1.1 section 8: an ad-hoc period lies between this moment and one day past the hub's clock,
+#: so no date a partner sends reaches date arithmetic (or a signed report) out of range.
+ADHOC_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+ADHOC_AHEAD = timedelta(days=1)
 
 
 class ReportQuery(BaseModel):
@@ -326,6 +331,7 @@ def report_csv(report_id: str) -> Response:
     row = _get(report_id)
     resp = Response(service.to_csv(row), mimetype="text/csv")
     resp.headers["Content-Disposition"] = f'attachment; filename="{service.csv_filename(row)}"'
+    audit.record(current_caller(), count=1, ids=[report_id])  # the per-partner table names no number
     return resp
 
 
@@ -339,7 +345,9 @@ def report_csv(report_id: str) -> Response:
     response_example=EXAMPLE_SIGNED_REPORT,
 )
 def get_report(report_id: str) -> Response:
-    return jsonify(service.envelope(_get(report_id)))
+    signed = service.envelope(_get(report_id))
+    audit.record(current_caller(), count=1, numbers=audit.numbers_in(signed), ids=[report_id])
+    return jsonify(signed)
 
 
 @bp.get("/v1/reports/<report_id>/delivery")
@@ -393,7 +401,16 @@ def make_adhoc() -> tuple[Response, int]:
     start, end = parse_ts(body.start), parse_ts(body.end)
     if end <= start:
         raise Problem("invalid-request", "end must be after start.")
+    latest = clock.now() + ADHOC_AHEAD
+    if start < ADHOC_EARLIEST or end > latest:
+        raise Problem(
+            "invalid-request",
+            f"start and end lie between {format_ts(ADHOC_EARLIEST)} and one day past the hub's clock "
+            f"({format_ts(latest)}).",
+        )
     if end - start > MAX_ADHOC:
         raise Problem("invalid-request", "An ad-hoc period spans at most 400 days.")
     row = service.adhoc(Period("adhoc", start, end))
-    return jsonify(service.envelope(row)), 201
+    signed = service.envelope(row)
+    audit.record(current_caller(), count=1, numbers=audit.numbers_in(signed), ids=[row.id])
+    return jsonify(signed), 201
