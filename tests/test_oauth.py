@@ -95,7 +95,14 @@ def test_scope_narrows_and_scope_beyond_is_invalid_scope(client, register):
 def test_ministry_scopes(client, register):
     kominfo = register("kominfo", "ministry")
     scope = _token_resp(client, kominfo).get_json()["scope"]
-    assert set(scope.split()) == {"records:write", "records:read", "reports:read", "reports:write", "log:read"}
+    assert set(scope.split()) == {
+        "records:write",
+        "records:read",
+        "reports:read",
+        "reports:write",
+        "log:read",
+        "audit:read",
+    }
     assert _token_resp(client, kominfo, scope="acks:write").get_json()["error"] == "invalid_scope"
 
 

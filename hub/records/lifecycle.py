@@ -82,21 +82,6 @@ def latest_reassignment(number: str) -> datetime | None:
     return at
 
 
-def earliest_and_latest(number: str) -> tuple[datetime | None, datetime | None]:
-    """The earliest effective_at accepted, and the number's latest reassignment: one round trip, two index probes.
-
-    What a single reassignment question needs (hub.numbers.questions), at the cost of one query.
-    """
-    earliest = select(func.min(NumberEvent.effective_at)).scalar_subquery()
-    latest = (
-        select(func.max(NumberEvent.effective_at))
-        .where(NumberEvent.number == number, NumberEvent.event == REASSIGNED)
-        .scalar_subquery()
-    )
-    first, last = db.session.execute(select(earliest, latest)).one()
-    return first, last
-
-
 def earliest_effective_at() -> datetime | None:
     """When the hub's record of lifecycle events begins, by default: the earliest effective_at accepted."""
     at: datetime | None = db.session.connection().scalar(_EARLIEST)
