@@ -506,3 +506,33 @@ def test_acceptance_times_increase_along_the_log_under_concurrent_pushes(registe
     along = sorted(receipts, key=lambda r: r["log_index"])
     times = [parse_ts(r["received_at"]) for r in along]
     assert all(a < b for a, b in zip(times, times[1:])), [r["received_at"] for r in along]
+
+
+def test_one_batch_of_events_lifts_each_block_once_and_leaves_expired_blocks_alone(world: World, frozen) -> None:
+    T0 = frozen.now()
+    live = block_at(world, world.kominfo, TSEL, T0 - timedelta(days=30))
+    expired = world.block(
+        world.whatsapp,
+        TSEL,
+        issued_at=ts(T0 - timedelta(days=60)),
+        observed_at=ts(T0 - timedelta(days=60)),
+        expires_at=ts(T0 - timedelta(days=40)),
+    )
+    frozen.advance(timedelta(seconds=1))
+    tsel = world.telkomsel
+    bodies = [
+        event_body("telkomsel", TSEL, "disconnected", T0 - timedelta(days=10)),
+        event_body("telkomsel", TSEL, "reassigned", T0 - timedelta(days=3)),
+        event_body("telkomsel", TSEL, "reassigned", T0 - timedelta(days=2)),
+    ]
+    resp = push_events(world, tsel, *(tsel.sign("number_event", b) for b in bodies))
+    assert [r["status"] for r in resp.get_json()["results"]] == ["accepted"] * 3
+    unblocks = _hub_unblocks(world.pull_all(world.kominfo))
+    assert [u["record"]["supersedes"] for u in unblocks] == [live["record"]["id"]]
+    assert unblocks[0]["record"]["evidence"]["ref"] == bodies[1]["id"]  # the first reassignment of the batch
+    assert expired["record"]["id"] not in {u["record"]["supersedes"] for u in unblocks}
+    view = world.client.get(f"/v1/numbers/{TSEL}", headers=world.auth(world.kominfo)).get_json()
+    assert view["blocked"] is False and view["reassigned_at"] == bodies[2]["effective_at"]
+    # receipts: one log leaf per event, then the hub's unblock
+    indexes = [r["receipt"]["receipt"]["log_index"] for r in resp.get_json()["results"]]
+    assert indexes == sorted(indexes) and unblocks[0]["receipt"]["receipt"]["log_index"] == indexes[-1] + 1
