@@ -317,7 +317,7 @@ def test_monotonic_acceptance_times() -> None:
     assert monotonic_after(now + timedelta(seconds=2), now) == now + timedelta(seconds=2) + TICK  # a clock behind
 
 
-def test_report_counts_the_events_that_took_effect_in_the_period(world: World, frozen) -> None:
+def test_report_counts_the_events_that_took_effect_in_the_period(world: World, frozen, token) -> None:
     T0 = frozen.now()
     block_at(world, world.kominfo, TSEL, T0 - timedelta(days=30))
     block_at(world, world.whatsapp, TSEL, T0 - timedelta(days=20))
@@ -333,6 +333,20 @@ def test_report_counts_the_events_that_took_effect_in_the_period(world: World, f
     # the hub's unblocks are assigned like any unblock: the operator and both OTT providers, one each per block
     row = {r["partner"]: r for r in report["partners"]}
     assert row["telkomsel"]["assigned"] == 4 and row["whatsapp"]["assigned"] == 4
+    # and counted against the SLA: a day later the unacked hub unblocks are overdue like any unblock
+    frozen.advance(timedelta(hours=25))
+    world.tokens["kominfo"] = token(world.kominfo)  # the first one expired meanwhile
+    later = {"kind": "adhoc", "start": ts(T0 - timedelta(days=7)), "end": ts(T0 + timedelta(hours=25))}
+    report = world.client.post("/v1/reports", json=later, headers=world.auth(world.kominfo)).get_json()["report"]
+    overdue_unblocks = [i for i in report["overdue"]["items"] if i["action"] == "unblock"]
+    assert sorted(i["partner"] for i in overdue_unblocks) == [
+        "telegram",
+        "telegram",
+        "telkomsel",
+        "telkomsel",
+        "whatsapp",
+        "whatsapp",
+    ]
 
 
 def test_console_history_shows_the_lifecycle_and_verifies_the_hubs_unblocks(world: World, frozen, app) -> None:
