@@ -371,6 +371,15 @@ def test_console_history_shows_the_lifecycle_and_verifies_the_hubs_unblocks(worl
     ]
     # shown when it took effect (a day back), before the hub received the block it lifted
     assert [e.kind for e in events if e.kind in ("record", "lifecycle")] == ["lifecycle", "record", "record"]
+    # and the console's number page shows it (in its default language, Indonesian)
+    from tests.console_support import add_staff, enrol
+
+    staff = app.test_client()
+    add_staff(app, "analis@kominfo.go.id")
+    enrol(app, staff, "analis@kominfo.go.id")
+    page = staff.get(f"/console/numbers?q={TSEL}").get_data(as_text=True)
+    assert 'class="ev-lifecycle"' in page and "nomor dialihkan ke pelanggan baru" in page
+    assert "blokir yang dicabut oleh hub: 1" in page
 
 
 # -- Real concurrency: a block and a reassignment of the same number, pushed at once to live hubs
