@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, bindparam, func, select
+from sqlalchemy import BigInteger, Connection, Index, Integer, String, Text, bindparam, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.db import UTCDateTime, db
+from hub.db import UTCDateTime, db, reads
 
 REASSIGNED = "reassigned"
 DISCONNECTED = "disconnected"
@@ -64,16 +64,31 @@ _LATEST_ONE = select(func.max(NumberEvent.effective_at)).where(
     NumberEvent.number == bindparam("number", type_=String), NumberEvent.event == REASSIGNED
 )
 _EARLIEST = select(func.min(NumberEvent.effective_at))
+_LAST_SEQ = select(func.coalesce(func.max(NumberEvent.seq), 0))
 _EARLIEST_AND_LATEST_ONE = select(_EARLIEST.scalar_subquery(), _LATEST_ONE.scalar_subquery())
 
 
-def latest_reassignments(numbers: Iterable[str]) -> dict[str, datetime]:
-    """Each number's latest ``reassigned`` effective_at, for the numbers that have one."""
+def latest_reassignments(numbers: Iterable[str], conn: Connection | None = None) -> dict[str, datetime]:
+    """Each number's latest ``reassigned`` effective_at, for the numbers that have one.
+
+    ``conn``: where to read (default the session's transaction; a plain
+    question passes hub.db.reads()).
+    """
     wanted = sorted(set(numbers))
     if not wanted:
         return {}
-    rows = db.session.connection().execute(_LATEST, {"numbers": wanted})
+    rows = (conn or db.session.connection()).execute(_LATEST, {"numbers": wanted})
     return {number: at for number, at in rows if at is not None}
+
+
+def last_event_seq() -> int:
+    """The seq of the last number event committed (0 for none): one probe of the unique index on seq.
+
+    Events commit in seq order (seq is taken under the log's counter lock),
+    so a record push that reads this before its guard and again under the
+    lock knows whether any event was committed in between.
+    """
+    return int(db.session.connection().scalar(_LAST_SEQ) or 0)
 
 
 def latest_reassignment(number: str) -> datetime | None:
@@ -82,16 +97,13 @@ def latest_reassignment(number: str) -> datetime | None:
     return at
 
 
-def earliest_effective_at() -> datetime | None:
+def earliest_effective_at(conn: Connection | None = None) -> datetime | None:
     """When the hub's record of lifecycle events begins, by default: the earliest effective_at accepted."""
-    at: datetime | None = db.session.connection().scalar(_EARLIEST)
+    at: datetime | None = (conn or db.session.connection()).scalar(_EARLIEST)
     return at
 
 
 def earliest_and_latest(number: str) -> tuple[datetime | None, datetime | None]:
-    """The earliest effective_at accepted, and the number's latest reassignment: one round trip, two index probes.
-
-    What a single reassignment question needs (hub.numbers.questions), at the cost of one query.
-    """
-    earliest, latest = db.session.connection().execute(_EARLIEST_AND_LATEST_ONE, {"number": number}).one()
+    """``earliest_effective_at()`` and ``latest_reassignment(number)`` in one round trip (a single question)."""
+    earliest, latest = reads().execute(_EARLIEST_AND_LATEST_ONE, {"number": number}).one()
     return earliest, latest
