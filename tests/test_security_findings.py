@@ -396,3 +396,115 @@ def test_finding_7_the_sqlite_database_and_its_journal_files_are_0600(make_app, 
         db.session.remove()
         db.engine.dispose()
     assert set(modes.values()) == {"0o600"}, modes
+
+
+def _basic_of(client_id: str, secret: str) -> dict[str, str]:
+    import base64
+
+    return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
+
+
+def test_finding_7_unknown_client_and_wrong_secret_get_the_same_answer_after_the_same_work(
+    client, register, monkeypatch
+):
+    from hub.auth import secrets as hub_secrets
+
+    op = register("telkomsel", "operator")
+    verified: list[str] = []
+    real = hub_secrets._hasher
+
+    class Counting:
+        def verify(self, hash_: str, password: str) -> bool:
+            verified.append(hash_.split("$")[1])  # the algorithm: argon2id for both
+            return bool(real.verify(hash_, password))
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+    monkeypatch.setattr(hub_secrets, "_hasher", Counting())
+    grant = {"grant_type": "client_credentials"}
+    answers = []
+    for client_id in ("tk_does_not_exist_at_all_here", op.client_id):
+        for how in ("basic", "post"):
+            verified.clear()
+            if how == "basic":
+                resp = client.post("/oauth/token", data=grant, headers=_basic_of(client_id, "wrong-secret"))
+            else:
+                resp = client.post(
+                    "/oauth/token", data={**grant, "client_id": client_id, "client_secret": "wrong-secret"}
+                )
+            answers.append((how, resp.status_code, resp.get_json(), resp.headers.get("WWW-Authenticate")))
+            assert verified == ["argon2id"], (client_id, how, verified)  # one Argon2 verification either way
+    unknown_basic, unknown_post, wrong_basic, wrong_post = answers
+    assert unknown_basic == wrong_basic and unknown_post == wrong_post, answers
+    assert unknown_basic[2]["error"] == "invalid_client" and unknown_basic[1] == 401
+    assert "exist" not in str(answers)
+
+
+def test_finding_7_unknown_client_assertion_fails_in_the_same_words(client, register):
+    from tests.support import PartnerCreds
+
+    op = register("whatsapp", "ott")
+    ghost = PartnerCreds("ghost", "ott", "tk_ghost_client_id", "", op.kid, op.private_key)
+    stranger_key = register("telegram", "ott").private_key
+    wrong_key = PartnerCreds(op.id, op.kind, op.client_id, "", op.kid, stranger_key)
+    answers = []
+    for who in (ghost, wrong_key):
+        form = {
+            "grant_type": "client_credentials",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": who.assertion("http://localhost/oauth/token"),
+        }
+        resp = client.post("/oauth/token", data=form)
+        answers.append((resp.status_code, resp.get_json()))
+    assert answers[0] == answers[1] and answers[0][1]["error"] == "invalid_client", answers
+
+
+def test_finding_7_two_client_authentication_methods_at_once_are_refused(client, register):
+    op = register("telkomsel", "operator")
+    from tests.support import basic_auth
+
+    both = client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": op.client_id, "client_secret": op.client_secret},
+        headers=basic_auth(op),
+    )
+    assert both.status_code in (400, 401) and both.get_json()["error"] in ("invalid_request", "invalid_client")
+    assert "access_token" not in both.get_json()
+    with_assertion = client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": op.assertion("http://localhost/oauth/token"),
+        },
+        headers=basic_auth(op),
+    )
+    assert with_assertion.status_code in (400, 401) and "access_token" not in with_assertion.get_json()
+    # each alone still works
+    assert (
+        client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=basic_auth(op)).status_code
+        == 200
+    )
+
+
+@pytest.mark.parametrize("scope", ["records:read\x1b", 'records:read "x"', "records:read \u00e9", "records:read\n"])
+def test_finding_7_a_scope_outside_rfc_6749_characters_is_invalid_scope_not_500(client, register, scope):
+    from tests.support import basic_auth
+
+    op = register("telkomsel", "operator")
+    resp = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials", "scope": scope}, headers=basic_auth(op)
+    )
+    assert resp.status_code == 400 and resp.get_json()["error"] == "invalid_scope", resp.get_data(as_text=True)
+
+
+def test_finding_7_a_tokens_scope_is_cut_to_what_the_partners_kind_allows_today(world: World, app):
+    from hub.auth.models import Partner
+    from hub.db import db
+
+    assert world.client.get("/v1/reports", headers=world.auth(world.kominfo)).status_code == 200
+    with app.app_context():
+        db.session.get(Partner, "kominfo").kind = "operator"  # say, a partner re-registered as another kind
+        db.session.commit()
+    assert world.client.get("/v1/reports", headers=world.auth(world.kominfo)).status_code == 403
