@@ -59,4 +59,6 @@ def from_environment() -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": MAX_BODY_BYTES + 1,
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         "PROXY_FIX_X_FOR": _int("PROXY_FIX_X_FOR", 0),
+        # the bearer secret Prometheus sends to /metrics; unset: /metrics is not served (404)
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
     }

@@ -508,3 +508,16 @@ def test_finding_7_a_tokens_scope_is_cut_to_what_the_partners_kind_allows_today(
         db.session.get(Partner, "kominfo").kind = "operator"  # say, a partner re-registered as another kind
         db.session.commit()
     assert world.client.get("/v1/reports", headers=world.auth(world.kominfo)).status_code == 403
+
+
+def test_finding_7_metrics_need_the_bearer_secret(make_app):
+    closed = make_app().test_client()
+    assert closed.get("/metrics").status_code == 404  # METRICS_TOKEN unset: not served at all
+    client = make_app(METRICS_TOKEN="scrape-secret-123").test_client()
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic c2NyYXBlLXNlY3JldC0xMjM="}):
+        resp = client.get("/metrics", headers=headers)
+        assert resp.status_code == 401 and resp.mimetype == "application/problem+json", headers
+        assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+        assert "tangkal_http_requests_total" not in resp.get_data(as_text=True)
+    ok = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret-123"})
+    assert ok.status_code == 200 and "tangkal_http_requests_total" in ok.get_data(as_text=True)
