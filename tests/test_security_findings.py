@@ -521,3 +521,48 @@ def test_finding_7_metrics_need_the_bearer_secret(make_app):
         assert "tangkal_http_requests_total" not in resp.get_data(as_text=True)
     ok = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret-123"})
     assert ok.status_code == 200 and "tangkal_http_requests_total" in ok.get_data(as_text=True)
+
+
+def _empty_redis_db() -> int:
+    import redis
+
+    for n in range(15, 7, -1):
+        if redis.Redis(host="127.0.0.1", port=6379, db=n).dbsize() == 0:
+            return n
+    pytest.fail("no empty Redis database among 8..15 on 127.0.0.1:6379")
+
+
+def test_finding_7_two_workers_share_the_rate_limit_through_redis(hub_env, app):
+    import redis
+
+    n = _empty_redis_db()
+    hub = LiveHub(
+        {
+            **hub_env,
+            "HUB_URL": "http://hub.test",
+            "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:6379/{n}",
+            "RATELIMIT_DEFAULT": "10 per day",  # one window for the whole test
+        },
+        workers=2,
+        threads=2,
+    )
+    try:
+        statuses = []
+        for _ in range(30):  # a new connection each time: gunicorn's workers take turns accepting them
+            with requests.Session() as s:
+                statuses.append(s.get(hub.url + "/v1/whoami", headers=bearer("junk"), timeout=10).status_code)
+        assert statuses.count(429) == 20 and statuses[:10] == [401] * 10, statuses
+        log = open(hub.log.name).read()
+        assert "RATE LIMITS ARE PER WORKER" not in log
+    finally:
+        hub.stop()
+        redis.Redis(host="127.0.0.1", port=6379, db=n).flushdb()
+
+
+def test_finding_7_two_workers_with_memory_rate_limits_warn_loudly_at_start(hub_env, app):
+    hub = LiveHub({**hub_env, "HUB_URL": "http://hub.test", "RATELIMIT_STORAGE_URI": "memory://"}, workers=2)
+    try:
+        log = open(hub.log.name).read()
+    finally:
+        hub.stop()
+    assert "RATE LIMITS ARE PER WORKER" in log and "2 workers" in log, log[-2000:]
