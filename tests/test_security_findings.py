@@ -566,3 +566,63 @@ def test_finding_7_two_workers_with_memory_rate_limits_warn_loudly_at_start(hub_
     finally:
         hub.stop()
     assert "RATE LIMITS ARE PER WORKER" in log and "2 workers" in log, log[-2000:]
+
+
+# --------------------------------------------------------------------------
+# 9. Caps of PROTOCOL 1.1 (the number look-up's 100 is
+#    tests/test_records_read.py::test_number_lookup_lists_the_newest_100_and_counts_what_the_caller_may_see)
+
+
+def test_finding_9_report_anomalies_list_at_most_1000_oldest_first_with_anomaly_count(world: World, app, clock):
+    from sqlalchemy import insert
+
+    from hub.acks.models import Attestation
+    from hub.db import db
+    from hub.records.anomalies import Anomaly
+
+    now = clock.now()
+    base = now - timedelta(days=1)
+    with app.app_context():
+        db.session.execute(
+            insert(Anomaly),
+            [
+                {
+                    "kind": "rereport",
+                    "number": TSEL2,
+                    "partner_id": "telkomsel",
+                    "record_id": f"00000000-0000-4000-8000-{i:012d}",
+                    "related_record_id": None,
+                    "created_at": base + timedelta(seconds=i + 1),
+                }
+                for i in range(1003)
+            ],
+        )
+        db.session.add(
+            Attestation(
+                id="00000000-0000-4000-8000-aaaaaaaaaaaa",
+                partner_id="telkomsel",
+                as_of=base,
+                blocked_count=5,
+                blocked_set_sha256="0" * 64,
+                expected_count=1,
+                expected_sha256="1" * 64,
+                match=False,
+                sha256="2" * 64,
+                envelope="{}",
+                received_at=base,  # the oldest of all: listed first
+            )
+        )
+        db.session.commit()
+    resp = world.client.post(
+        "/v1/reports",
+        json={"kind": "adhoc", "start": _iso(now - timedelta(days=2)), "end": _iso(now + timedelta(hours=1))},
+        headers=world.auth(world.kominfo),
+    )
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    report = resp.get_json()["report"]
+    assert report["anomaly_count"] == 1004 and report["totals"]["anomalies"] == 1004
+    listed = report["anomalies"]
+    assert len(listed) == 1000
+    assert listed[0]["kind"] == "attestation_mismatch"
+    assert [a["at"] for a in listed] == sorted(a["at"] for a in listed)
+    assert listed[-1]["record_id"] == "00000000-0000-4000-8000-000000000998"

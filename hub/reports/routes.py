@@ -139,7 +139,8 @@ class ReportBody(BaseModel):
     totals: dict[str, Any]
     partners: list[PartnerRow]
     overdue: Overdue
-    anomalies: list[Anomaly]
+    anomalies: Annotated[list[Anomaly], Field(max_length=1000, description="(1.1) at most 1,000, oldest first")]
+    anomaly_count: Annotated[int, Field(ge=0, description="(1.1) how many anomalies the period has in all")]
 
 
 class SignedReport(BaseModel):
@@ -216,6 +217,7 @@ EXAMPLE_SIGNED_REPORT: dict[str, Any] = {
                 "detail": "+6281234567890 was reported again while telkomsel's block (acked blocked) was in force",
             }
         ],
+        "anomaly_count": 1,
     },
     "signature": {
         "alg": "Ed25519",
