@@ -626,3 +626,44 @@ def test_finding_9_report_anomalies_list_at_most_1000_oldest_first_with_anomaly_
     assert listed[0]["kind"] == "attestation_mismatch"
     assert [a["at"] for a in listed] == sorted(a["at"] for a in listed)
     assert listed[-1]["record_id"] == "00000000-0000-4000-8000-000000000998"
+
+
+@pytest.mark.parametrize("alg", ["EdDSA", "Ed25519"])
+def test_finding_9_authlibs_default_private_key_jwt_client_gets_a_token(app, register, alg):
+    """authlib's PrivateKeyJWT signs assertions that live 3600 s: the most common Python client works out of the box."""
+    from authlib.integrations.requests_client import OAuth2Session
+    from authlib.oauth2.rfc7523 import PrivateKeyJWT
+    from joserfc.jwk import OKPKey
+
+    from keys.keyfiles import private_key_to_pem
+    from tests.test_partners_support import serve
+
+    op = register("whatsapp", "ott")
+    key = OKPKey.import_key(private_key_to_pem(op.private_key), {"kid": op.kid})
+    with serve(app) as url:
+        session = OAuth2Session(op.client_id, key, token_endpoint_auth_method="private_key_jwt")
+        session.register_client_auth_method(PrivateKeyJWT(url + "/oauth/token", alg=alg, headers={"kid": op.kid}))
+        token = session.fetch_token(url + "/oauth/token", grant_type="client_credentials")
+        assert token["token_type"] == "Bearer"
+        resp = requests.get(url + "/v1/whoami", headers=bearer(token["access_token"]), timeout=10)
+        assert resp.status_code == 200 and resp.json()["partner"] == "whatsapp"
+
+
+def test_finding_9_an_hour_long_assertion_is_accepted_once_and_its_jti_outlives_the_purge(app, client, register, clock):
+    from hub.reports.scheduler import run_purge
+
+    op = register("whatsapp", "ott")
+    clock.freeze(datetime.now(UTC).replace(microsecond=0))
+    form = {
+        "grant_type": "client_credentials",
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": op.assertion("http://localhost/oauth/token", lifetime=3600),
+    }
+    assert client.post("/oauth/token", data=form).status_code == 200
+    clock.advance(timedelta(minutes=50))
+    run_purge(app)  # what every instance's scheduler runs: the jti stays until the assertion's exp
+    replay = client.post("/oauth/token", data=form)
+    assert replay.status_code in (400, 401) and replay.get_json()["error"] == "invalid_client"
+    too_long = dict(form, client_assertion=op.assertion("http://localhost/oauth/token", lifetime=3700))
+    clock.freeze(datetime.now(UTC).replace(microsecond=0))
+    assert client.post("/oauth/token", data=too_long).get_json()["error"] == "invalid_client"
