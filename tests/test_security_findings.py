@@ -667,3 +667,31 @@ def test_finding_9_an_hour_long_assertion_is_accepted_once_and_its_jti_outlives_
     too_long = dict(form, client_assertion=op.assertion("http://localhost/oauth/token", lifetime=3700))
     clock.freeze(datetime.now(UTC).replace(microsecond=0))
     assert client.post("/oauth/token", data=too_long).get_json()["error"] == "invalid_client"
+
+
+# --------------------------------------------------------------------------
+# 8. The OpenAPI document (the full checks: tests/test_openapi.py)
+
+
+def test_finding_8_openapi_is_valid_3_1_examples_pass_their_signature_pattern_and_oauth_errors_are_rfc_6749(client):
+    import re
+
+    from openapi_spec_validator import validate
+
+    doc = client.get("/openapi.json").get_json()
+    validate(doc)
+    schemas = doc["components"]["schemas"]
+    pattern = schemas["Signature"]["properties"]["value"]["pattern"]
+    push = doc["paths"]["/v1/records"]["post"]["requestBody"]["content"]["application/json"]["example"]
+    acks = doc["paths"]["/v1/acks"]["post"]["requestBody"]["content"]["application/json"]["example"]
+    for env in push["records"] + acks["acks"]:
+        assert re.fullmatch(pattern.removeprefix("^").removesuffix("$"), env["signature"]["value"])
+    for name in ("PushRequest", "AckPushRequest", "SignedRecord", "SignedAck"):
+        assert schemas[name]["additionalProperties"] is False, name
+    for path in ("/oauth/token", "/oauth/revoke", "/oauth/introspect"):
+        for status in ("400", "401"):
+            content = doc["paths"][path]["post"]["responses"][status]["content"]
+            assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/OAuthError"}, (path, status)
+    # and what the token endpoint sends is that shape
+    body = client.post("/oauth/token", data={"grant_type": "client_credentials"}).get_json()
+    assert set(body) <= {"error", "error_description", "error_uri"} and body["error"] == "invalid_client"
