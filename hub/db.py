@@ -7,16 +7,20 @@ and the two databases behave the same.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import stat
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import Flask, g
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -59,6 +63,54 @@ class UTCDateTime(TypeDecorator[datetime]):
 def rows_changed(result: Any) -> int:
     """How many rows an UPDATE or DELETE touched (``CursorResult.rowcount``, which the ORM's ``Result`` type hides)."""
     return int(result.rowcount)
+
+
+def reads() -> Connection:
+    """This request's connection for plain reads, in autocommit mode.
+
+    A look-up or a token check is one or two statements that each read a
+    consistent snapshot on their own; inside the session's transaction they
+    would also pay a ``BEGIN`` and a ``ROLLBACK`` (on PostgreSQL, two more
+    round trips to the server per request). Never use it for a read that
+    must agree with a write of the same request: those go through
+    ``db.session``. Closed when the app context ends (``init_reads``).
+    """
+    conn: Connection | None = g.get("_reads")
+    if conn is None:
+        conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        g._reads = conn
+    return conn
+
+
+@contextlib.contextmanager
+def writer_turn() -> Iterator[None]:
+    """Wait for this process's turn to write, in a queue shared by every worker (SQLite only).
+
+    SQLite lets one writer in at a time; a second one that finds the lock
+    taken sleeps in SQLite's busy handler in growing steps (up to 100 ms)
+    and often wakes long after the lock was freed, so two gunicorn workers
+    pushed less than one. A blocking ``flock`` on a file beside the database
+    wakes the next writer as soon as the lock is released. PostgreSQL
+    queues its row locks itself: nothing to do there.
+    """
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        yield
+        return
+    fd = os.open(f"{url.database}-writer", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def init_reads(app: Flask) -> None:
+    @app.teardown_appcontext
+    def _close_reads(exc: BaseException | None) -> None:
+        conn = g.pop("_reads", None)
+        if conn is not None:
+            conn.close()
 
 
 @event.listens_for(Engine, "connect")

@@ -205,6 +205,10 @@ def test_every_response_conforms_and_none_is_a_5xx(kind: str, hub: dict[str, Any
     seen: Counter[str] = Counter()
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
         failures += _fuzz(api_schema, headers_for, mode, seen)
+    cases = sum(n for k, n in seen.items() if k.endswith("xx"))
+    print(
+        f"schemathesis as {kind}: {cases} conforming cases ({', '.join(f'{k} {seen[k]}' for k in sorted(seen) if k.endswith('xx'))})"
+    )
     assert not failures, "\n\n".join(failures)
     # the cases reached the hub and got real answers, not only refusals
     assert seen["2xx"] > 50 and seen["4xx"] > 50, seen

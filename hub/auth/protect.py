@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, exists, select
 from hub import clock, origin
 from hub.auth.models import OAuthClient, Partner, RevokedToken
 from hub.auth.scopes import SCOPES_BY_KIND
-from hub.db import db
+from hub.db import db, reads
 from hub.problems import Problem, unauthorized
 from hub.signing import token_keys
 
@@ -149,7 +149,7 @@ def authenticate() -> Caller:
         raise unauthorized("The access token is invalid or expired.")
     # One statement: the revocation list, the client and its partner (a look-up's whole auth cost).
     params = {"jti": claims["jti"], "client_id": claims["client_id"]}
-    row = db.session.connection().execute(_CLIENT_STATE, params).one_or_none()
+    row = reads().execute(_CLIENT_STATE, params).one_or_none()
     revoked = row.revoked if row is not None else is_revoked(claims["jti"])
     if revoked:
         raise unauthorized("The access token has been revoked.")

@@ -22,6 +22,7 @@ from hub.auth.models import Partner
 from hub.db import db
 from hub.ledger import log
 from hub.records.anomalies import Anomaly
+from hub.records.lifecycle import DISCONNECTED, REASSIGNED, NumberEvent
 from hub.records.models import Assignment, Record
 from hub.reports.periods import Period
 from keys.timefmt import format_ts
@@ -273,6 +274,22 @@ def anomalies(p: Period, limit: int = ANOMALIES_LISTED) -> list[dict[str, Any]]:
     return [item for _, _, item in found[:limit]]
 
 
+def number_events(p: Period) -> dict[str, int]:
+    """PROTOCOL 1.1 section 8's ``number_events``: the events that took effect in the period, by kind,
+    and the blocks the hub lifted because of them (one indexed range read)."""
+    rows = db.session.execute(
+        select(NumberEvent.event, func.count(), func.coalesce(func.sum(NumberEvent.blocks_lifted), 0))
+        .where(_in(NumberEvent.effective_at, p))
+        .group_by(NumberEvent.event)
+    ).all()
+    counts = {event: (int(n), int(lifted)) for event, n, lifted in rows}
+    return {
+        "disconnected": counts.get(DISCONNECTED, (0, 0))[0],
+        "reassigned": counts.get(REASSIGNED, (0, 0))[0],
+        "blocks_lifted": sum(lifted for _n, lifted in counts.values()),
+    }
+
+
 def totals(rows: list[dict[str, Any]], overdue: dict[str, Any], found: int) -> dict[str, Any]:
     return {
         "partners": len(rows),
@@ -305,6 +322,7 @@ def body(report_id: str, p: Period, sla_hours: int, generated_at: datetime) -> d
         "overdue": over,
         "anomalies": found,
         "anomaly_count": found_count,
+        "number_events": number_events(p),
     }
 
 
