@@ -142,12 +142,12 @@ GET  /v1/reports/{report}                                        | 401  401  401
 GET  /v1/reports/{nobody}                                        | 401  401  401  401  | 403  403  404  | 403  403  403  403  403  404  403  403  403
 GET  /v1/reports/{report}.csv                                    | 401  401  401  401  | 403  403  200  | 403  403  403  403  403  200  403  403  403
 GET  /v1/reports/{report}/delivery                               | 401  401  401  401  | 403  403  200  | 403  403  403  403  403  200  403  403  403
-GET  /v1/audit  pending: audit                                   | 401  401  401  401  | 403  403  200  | 403  403  403  403  403  403  403  403  200
-POST /v1/number-events  {}  pending: life                        | 401  401  401  401  | 400  403  403  | 403  403  403  403  403  403  403  400  403
-POST /v1/number-events?dry_run=true  event:TSEL  pending: life   | 401  401  401  401  | ok   403  403  | 403  403  403  403  403  403  403  ok   403
-POST /v1/number-events?dry_run=true  event:ISAT  pending: life   | 401  401  401  401  | nh   403  403  | 403  403  403  403  403  403  403  nh   403
-GET  /v1/numbers/{TSEL}/reassigned?since=2026-01-01  pending: life | 401  401  401  401  | 200  200  200  | 403  200  403  403  403  403  403  403  403
-POST /v1/numbers/reassigned  {}  pending: life                   | 401  401  401  401  | 400  400  400  | 403  400  403  403  403  403  403  403  403
+GET  /v1/audit                                                   | 401  401  401  401  | 403  403  200  | 403  403  403  403  403  403  403  403  200
+POST /v1/number-events  {}                                       | 401  401  401  401  | 400  403  403  | 403  403  403  403  403  403  403  400  403
+POST /v1/number-events?dry_run=true  event:TSEL                  | 401  401  401  401  | ok   403  403  | 403  403  403  403  403  403  403  ok   403
+POST /v1/number-events?dry_run=true  event:ISAT                  | 401  401  401  401  | nh   403  403  | 403  403  403  403  403  403  403  nh   403
+GET  /v1/numbers/{TSEL}/reassigned?since=2026-01-01              | 401  401  401  401  | 200  200  200  | 403  200  403  403  403  403  403  403  403
+POST /v1/numbers/reassigned  {}                                  | 401  401  401  401  | 400  400  400  | 403  400  403  403  403  403  403  403  403
 GET  /taxii2/                                                    | 401  401  401  401  | 200  200  200  | 403  200  403  403  403  403  403  403  403
 GET  /taxii2/api/                                                | 401  401  401  401  | 200  200  200  | 403  200  403  403  403  403  403  403  403
 GET  /taxii2/api/collections/                                    | 401  401  401  401  | 200  200  200  | 403  200  403  403  403  403  403  403  403
@@ -230,12 +230,7 @@ def parse_matrix(text: str) -> list[Row]:
 ROWS = parse_matrix(MATRIX)
 
 #: (row, column) -> why the hub answers otherwise today; checked by test_known_bug_cell (strict xfail)
-KNOWN_BUGS: dict[tuple[str, str], str] = {
-    ("POST /oauth/introspect  secret+own-token", "exp"): "an operator's client introspecting an expired (or any "
-    "inactive) token is answered 200 {active: false} instead of 400 unauthorized_client, so a non-ministry client "
-    "can tell active tokens from inactive ones (hub/auth/server.py Introspection.check_permission runs only for "
-    "active tokens)",
-}
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 
 # --- the world ----------------------------------------------------------------------------------------------------
@@ -503,7 +498,6 @@ def test_known_bug_cell(matrix: Matrix, label: str, col: str) -> None:
     assert not wrong, "\n".join(wrong)
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[("POST /oauth/introspect  secret+own-token", "exp")])
 def test_a_client_that_may_not_introspect_learns_nothing_from_it(matrix: Matrix) -> None:
     """Introspection is the ministry's: an operator's client gets one answer whatever token it names."""
     op = basic_auth(matrix.partners["telkomsel"])
