@@ -237,9 +237,19 @@ def test_finding_3_no_format_check_uses_backslash_d_or_dollar():
                 code = line.split("#", 1)[0]
                 if re.search(r"""r["'][^"']*\\d""", code) or re.search(r"\bre\.match\(|\.match\(", code):
                     offenders.append(f"{path.relative_to(root)}:{n}: {line.strip()}")
+                if re.search(r"\.is(digit|decimal|numeric)\(", code):  # all three take non-ASCII digits
+                    offenders.append(f"{path.relative_to(root)}:{n}: {line.strip()}")
                 if re.search(r"""r["'][^"']*\$["']""", code) and "pattern" not in code.lower():
                     offenders.append(f"{path.relative_to(root)}:{n}: {line.strip()}")
     assert not offenders, "\n".join(offenders)
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0661\u0662", "\uff11\uff12", "12\n3", "1e3"])
+def test_finding_3_the_sdk_reads_retry_after_as_ascii_delta_seconds_only(value: str):
+    from partners.retry import parse_retry_after
+
+    assert parse_retry_after(value) is None  # not delta-seconds, and not an HTTP date: never a crash
+    assert parse_retry_after("12") == 12.0
 
 
 # --------------------------------------------------------------------------
