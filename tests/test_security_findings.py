@@ -195,6 +195,21 @@ def test_finding_2_adhoc_report_periods_are_bounded(world: World, clock):
     assert ok.status_code == 201, ok.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("ts", ["0001-01-01T00:00:00Z", "0001-01-01T00:00:59.999Z", "9999-12-31T23:59:59.999Z"])
+def test_finding_2_extreme_dates_in_queries_are_answered_not_500(world: World, ts: str):
+    """Found while auditing every date a partner sends: TAXII's added_after at year 1 overflowed (500)."""
+    taxii = {**world.auth(world.whatsapp), "Accept": "application/taxii+json;version=2.1"}
+    (collection,) = world.client.get("/taxii2/api/collections/", headers=taxii).get_json()["collections"]
+    for path, headers in [
+        (f"/taxii2/api/collections/{collection['id']}/objects/?added_after={ts}", taxii),
+        (f"/taxii2/api/collections/{collection['id']}/manifest/?added_after={ts}", taxii),
+        (f"/v1/reports?since={ts}", world.auth(world.kominfo)),
+        (f"/v1/audit?since={ts}", world.auth(world.kominfo)),
+    ]:
+        resp = world.client.get(path, headers=headers)
+        assert resp.status_code < 500, (path, resp.status_code, resp.get_data(as_text=True)[:300])
+
+
 # --------------------------------------------------------------------------
 # 3. Timestamps and prefixes that are not ASCII
 
