@@ -59,4 +59,7 @@ def from_environment() -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": MAX_BODY_BYTES + 1,
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         "PROXY_FIX_X_FOR": _int("PROXY_FIX_X_FOR", 0),
+        "AUDIT_RETENTION_DAYS": _int("AUDIT_RETENTION_DAYS", 365),
+        # Off only to measure the audit trail's cost (bench/audit_cost.py): every read is audited.
+        "AUDIT_ENABLED": os.environ.get("AUDIT_ENABLED", "1") not in ("0", "false", "no"),
     }

@@ -27,6 +27,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # them here, at build time, keeps ``import hub`` (config, clock) light.
     from hub import clock, health, openapi
     from hub.acks import routes as acks_routes
+    from hub.audit import routes as audit_routes
     from hub.auth import routes as auth_routes
     from hub.auth.server import init_oauth
     from hub.cli import register_cli
@@ -36,11 +37,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from hub.ledger import routes as ledger_routes
     from hub.ledger.log import init_log
     from hub.metrics import init_metrics
+    from hub.numbers import routes as numbers_routes
     from hub.origin import init_origin
     from hub.problems import register_error_handlers
     from hub.ratelimit import init_rate_limits, limiter
     from hub.records import routes as records_routes
     from hub.reports import routes as reports_routes
+    from hub.request_log import init_request_log
     from hub.signing import init_signing
     from hub.taxii import routes as taxii_routes
 
@@ -54,7 +57,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     # No pre-ping: it is one more round trip per request; a connection the
     # server dropped is invalidated by SQLAlchemy on its first error instead.
-    engine_options: dict[str, Any] = {"pool_recycle": 3600}
+    # hide_parameters: a database error never quotes a value (a number) into a log line.
+    engine_options: dict[str, Any] = {"pool_recycle": 3600, "hide_parameters": True}
     if url.startswith("sqlite"):
         engine_options["connect_args"] = {"timeout": 30}
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)
@@ -64,7 +68,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         # Trust exactly this many proxies for the client address and scheme:
         # rate limits are per address, and OAuth needs to see HTTPS.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
-    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+    init_request_log(app)  # JSON log lines, one per request, X-Request-Id
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     clock.init_clock(app)
@@ -81,8 +85,17 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     for bp in (health.bp, openapi.bp):
         limiter.exempt(bp)
         app.register_blueprint(bp)
-    for bp in (auth_routes.bp, records_routes.bp, ledger_routes.bp, acks_routes.bp, reports_routes.bp, taxii_routes.bp):
+    for bp in (
+        auth_routes.bp,
+        records_routes.bp,
+        ledger_routes.bp,
+        acks_routes.bp,
+        reports_routes.bp,
+        taxii_routes.bp,
+        numbers_routes.bp,
+    ):
         app.register_blueprint(bp)
+    app.register_blueprint(audit_routes.bp)
     init_metrics(app, limiter)
     register_cli(app)
     init_console(app)

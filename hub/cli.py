@@ -18,6 +18,7 @@ from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
 from hub import admin, clock
+from hub.audit.cli import audit_cli
 from hub.db import db
 from hub.demo import demo_command
 from hub.reports import service
@@ -237,3 +238,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(keys_cli)
     app.cli.add_command(report_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(audit_cli)

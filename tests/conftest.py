@@ -7,6 +7,7 @@ never see old rows; if the database cannot be reached the run fails.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from collections.abc import Callable, Iterator
@@ -23,12 +24,54 @@ from config import normalize_database_url
 from hub import create_app
 from hub.clock import Clock, clock_of
 from hub.signing import ensure_key
+from tests.log_scan import LeakCollector, find_leaks
 from tests.support import PartnerCreds, basic_auth, register_partner
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
 #: the ``world`` fixture (the records tests' partners)
 pytest_plugins = ["tests.records_world"]
+
+
+#: Every log record of the session at INFO and up, and every client secret made: no test may log one.
+_LOGS = LeakCollector()
+_SECRETS: list[str] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _log_watch() -> Iterator[None]:
+    """Collect the whole session's log records (request lines included) and remember each client secret made."""
+    import hub.admin
+
+    request_log = logging.getLogger("tangkal.request")
+    level, make_secret = request_log.level, hub.admin.new_client_secret
+
+    def remembered() -> str:
+        secret = make_secret()
+        _SECRETS.append(secret)
+        return secret
+
+    logging.getLogger().addHandler(_LOGS)
+    request_log.setLevel(logging.INFO)
+    hub.admin.new_client_secret = remembered  # type: ignore[assignment]
+    yield
+    hub.admin.new_client_secret = make_secret  # type: ignore[assignment]
+    request_log.setLevel(level)
+    logging.getLogger().removeHandler(_LOGS)
+
+
+@pytest.fixture(autouse=True)
+def _no_leak_in_logs(_log_watch: None) -> Iterator[None]:
+    """After each test: nothing it logged holds a number, token, secret or private key (tests/log_scan.py)."""
+    root = logging.getLogger()
+    if _LOGS not in root.handlers:  # alembic's fileConfig (the session's migration) replaces root's handlers
+        root.addHandler(_LOGS)
+    start = len(_LOGS.texts)
+    yield
+    leaks = find_leaks(_LOGS.texts[start:], _SECRETS)
+    del _LOGS.texts[start:]
+    if leaks:
+        pytest.fail("logged what must never be logged:\n" + "\n".join(str(leak) for leak in leaks[:10]))
 
 
 def _pg_url_with_schema(url: str, schema: str) -> str:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from hub import examples
 from hub.api import query_model
+from hub.audit import service as audit
 from hub.auth.protect import Caller, current_caller, require
 from hub.ledger import log, visibility
 from hub.openapi import operation
@@ -152,7 +153,10 @@ def entries() -> Response:
     if wanted_end < q.start:
         raise Problem("invalid-request", f"end {wanted_end} is below start {q.start}.")
     end = min(wanted_end, q.start + MAX_ENTRIES, current)
-    return jsonify({"start": q.start, "end": end, "entries": _entries_for(current_caller(), q.start, end)})
+    caller = current_caller()
+    served = _entries_for(caller, q.start, end)
+    audit.record(caller, count=len(served), numbers=audit.numbers_in(served), ids=[f"[{q.start},{end})"])
+    return jsonify({"start": q.start, "end": end, "entries": served})
 
 
 def _entries_for(caller: Caller, start: int, end: int) -> list[dict[str, Any]]:

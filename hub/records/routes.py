@@ -6,6 +6,7 @@ from flask import Blueprint, Response, jsonify
 
 from hub import clock
 from hub.api import query_model, read_json
+from hub.audit import service as audit
 from hub.auth.protect import current_caller, require
 from hub.batch import read_batch
 from hub.db import db
@@ -74,7 +75,9 @@ def push() -> Response:
 )
 def pull() -> Response:
     q = query_model(PullQuery)
-    return jsonify(views.pull(current_caller(), q.after, q.limit))
+    page = views.pull(current_caller(), q.after, q.limit)
+    audit.record_items(current_caller(), page["items"])
+    return jsonify(page)
 
 
 @bp.get("/v1/records/<record_id>")
@@ -94,6 +97,7 @@ def get_record(record_id: str) -> Response:
     item = views.load_items(caller, Record.id == record.id, mark_delivered=False)[0]
     if caller.is_ministry or record.issuer == caller.partner_id:
         item["assignments"] = views.assignments_of(record.id)
+    audit.record(caller, count=1, numbers=[record.number], ids=[record.id])
     return jsonify(item)
 
 
@@ -110,7 +114,9 @@ def get_record(record_id: str) -> Response:
 )
 def number(number: str) -> Response:
     info = check_e164(number)
-    return jsonify(views.number_view(current_caller(), info, clock.now()))
+    view = views.number_view(current_caller(), info, clock.now())
+    audit.record(current_caller(), count=len(view["records"]), numbers=[info.e164], ids=[r.id for r in view["records"]])
+    return jsonify(view)
 
 
 @bp.get("/v1/numbers/hash-range/<prefix>")
@@ -129,4 +135,6 @@ def hash_range(prefix: str) -> Response:
         raise Problem(
             "invalid-request", "The prefix is the first 5 lowercase hex characters of SHA-256 of an E.164 number."
         )
-    return jsonify({"prefix": prefix, "suffixes": views.blocked_suffixes(prefix, clock.now())})
+    suffixes = views.blocked_suffixes(prefix, clock.now())
+    audit.record(current_caller(), count=len(suffixes), ids=[prefix])  # by its prefix, never a number
+    return jsonify({"prefix": prefix, "suffixes": suffixes})

@@ -50,6 +50,7 @@ from hub.jsonio import Encoded
 from hub.ledger import log, visibility
 from hub.ledger.models import LogEntry
 from hub.ledger.receipts import receipt_with_bytes, usable
+from hub.records.lifecycle import latest_reassignment
 from hub.records.models import Assignment, Record, in_force_at
 from hub.records.numbers import NumberInfo
 from hub.signing import HubSigner, retired_kids, signer
@@ -362,8 +363,8 @@ def number_statements(caller: Caller) -> tuple[AnySelect, AnySelect]:
 def number_view(caller: Caller, info: NumberInfo, now: datetime) -> dict[str, Any]:
     """PROTOCOL 1.1 section 4's ``GET /v1/numbers/<e164>``: state, count, the newest visible records.
 
-    ``reassigned_at`` is null until the hub records number lifecycle events
-    (section 10).
+    ``reassigned_at``: the effective_at of the number's latest ``reassigned``
+    event (section 10), one probe of its index.
     """
     summary, page = number_statements(caller)
     params = {"number": info.e164, "partner": caller.partner_id, "now": now}
@@ -375,7 +376,7 @@ def number_view(caller: Caller, info: NumberInfo, now: datetime) -> dict[str, An
         "number": info.e164,
         "carrier": info.carrier,
         "blocked": bool(blocked),
-        "reassigned_at": None,
+        "reassigned_at": format_ts(reassigned) if (reassigned := latest_reassignment(info.e164)) else None,
         "record_count": int(count),
         "records": [encoder.item(r) for r in rows],
     }

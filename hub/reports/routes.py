@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from hub import clock, examples
 from hub.api import query_model, read_json, validate
-from hub.auth.protect import require
+from hub.audit import service as audit
+from hub.auth.protect import current_caller, require
 from hub.db import db
 from hub.openapi import operation
 from hub.problems import Problem
@@ -125,6 +126,14 @@ class Anomaly(BaseModel):
     detail: str
 
 
+class NumberEventCounts(BaseModel):
+    """(1.1) The number events that took effect in the period, and the blocks the hub lifted because of them."""
+
+    disconnected: int = Field(ge=0)
+    reassigned: int = Field(ge=0)
+    blocks_lifted: int = Field(ge=0)
+
+
 class ReportBody(BaseModel):
     """The unsigned report; members added by later protocol versions may follow."""
 
@@ -140,6 +149,9 @@ class ReportBody(BaseModel):
     partners: list[PartnerRow]
     overdue: Overdue
     anomalies: list[Anomaly]
+    number_events: NumberEventCounts | None = Field(
+        None, description="(1.1) section 10's events that took effect in the period; absent in older reports"
+    )
 
 
 class SignedReport(BaseModel):
@@ -216,11 +228,12 @@ EXAMPLE_SIGNED_REPORT: dict[str, Any] = {
                 "detail": "+6281234567890 was reported again while telkomsel's block (acked blocked) was in force",
             }
         ],
+        "number_events": {"disconnected": 2, "reassigned": 1, "blocks_lifted": 1},
     },
     "signature": {
         "alg": "Ed25519",
         "kid": "tangkal-20261128-9a8b7c",
-        "value": "PZMdQdPn14yQ8rpP3V7BrktWMsiielju4szqpXtm1dcUP3jocpccBOR1F4YL4dPlB1sdaWYbTD1mMRjstybDDw",
+        "value": "C9P5v7i0_UWs3wa5VpY34OX_KQLqRFhN4WJJpTCbHSK2LqHbNytKpuflJ1L8QPE6kQ4JsjC5WmEnWxdqmyBoBg",
     },
 }
 
@@ -318,6 +331,7 @@ def report_csv(report_id: str) -> Response:
     row = _get(report_id)
     resp = Response(service.to_csv(row), mimetype="text/csv")
     resp.headers["Content-Disposition"] = f'attachment; filename="{service.csv_filename(row)}"'
+    audit.record(current_caller(), count=1, ids=[report_id])  # the per-partner table names no number
     return resp
 
 
@@ -331,7 +345,9 @@ def report_csv(report_id: str) -> Response:
     response_example=EXAMPLE_SIGNED_REPORT,
 )
 def get_report(report_id: str) -> Response:
-    return jsonify(service.envelope(_get(report_id)))
+    signed = service.envelope(_get(report_id))
+    audit.record(current_caller(), count=1, numbers=audit.numbers_in(signed), ids=[report_id])
+    return jsonify(signed)
 
 
 @bp.get("/v1/reports/<report_id>/delivery")
@@ -395,4 +411,6 @@ def make_adhoc() -> tuple[Response, int]:
     if end - start > MAX_ADHOC:
         raise Problem("invalid-request", "An ad-hoc period spans at most 400 days.")
     row = service.adhoc(Period("adhoc", start, end))
-    return jsonify(service.envelope(row)), 201
+    signed = service.envelope(row)
+    audit.record(current_caller(), count=1, numbers=audit.numbers_in(signed), ids=[row.id])
+    return jsonify(signed), 201

@@ -1,0 +1,288 @@
+"""Writing the audit trail, reading it back, and the retention prune.
+
+Where the row is written: at the end of the read, in the request, before
+the answer leaves, and committed with the read's own session (DESIGN.md:
+"the audit trail is written in the same transaction as what it records, in
+bulk per request"). If the write fails the request fails: no partner data
+leaves the hub without its row. One row per request, whatever the page
+size, plus one ``audit_numbers`` row per distinct number (one executemany).
+
+Why the ids are gap-free: ``GET /v1/audit`` pages by ``id`` with ``after``,
+as pulls page by ``seq``. Rows are written concurrently by every worker of
+every instance; with a plain sequence a row could commit after a reader had
+already moved its cursor past its id, and that reader would never see it.
+So, exactly as the log's ``seq`` (DESIGN.md, "The hot path"), the id is
+taken from a counter row (``counters.name = 'audit'``) bumped inside the
+writing transaction: writers serialize on that one row for the
+milliseconds between taking the id and committing, so commit order is id
+order, and a reader that sees id N has seen every id below it. The bump is
+an upsert, so a database without the row (a fresh schema) starts at 1.
+
+Append-only: this module has no update path, and the migration adds a
+trigger refusing UPDATE on both tables (both databases). Rows leave only
+through ``prune`` (``AUDIT_RETENTION_DAYS``), which several workers may run
+at once: on PostgreSQL each batch first takes a transaction advisory lock
+and a worker that does not get it stops (another is pruning); on SQLite the
+database lock serializes them. Deleting a row twice deletes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import orjson
+from flask import current_app, has_request_context, request
+from sqlalchemy import Connection, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from hub import clock
+from hub.auth.protect import Caller
+from hub.db import db, rows_changed
+from hub.ledger.models import Counter
+
+from .models import AuditEntry, AuditNumber
+
+COUNTER = "audit"
+#: Ministry pages of the trail (``GET /v1/audit``): at most this many rows.
+MAX_PAGE = 1000
+#: Rows the prune deletes per transaction (short transactions: readers and writers keep going).
+PRUNE_BATCH = 1000
+#: Numbers named in one prune statement (SQLite binds at most 32,766 parameters).
+PRUNE_NUMBERS = 10_000
+#: pg_advisory_xact_lock key of the prune ("tangkal audit" in ASCII, truncated to 63 bits).
+PRUNE_LOCK = 0x74616E676B616C61
+
+_RULE_PARAM = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_]+)>")
+
+
+def _take_statement(dialect: Any) -> Any:
+    return (
+        dialect.insert(Counter)
+        .values(name=COUNTER, value=1)
+        .on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
+        .returning(Counter.value)
+    )
+
+
+_TAKE = {"postgresql": _take_statement(postgresql), "sqlite": _take_statement(sqlite)}
+_INSERT_ENTRY = AuditEntry.__table__.insert()
+_INSERT_NUMBER = AuditNumber.__table__.insert()
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    """A row as ``GET /v1/audit`` serves it."""
+
+    id: int
+    at: datetime
+    partner: str
+    endpoint: str
+    numbers: list[str]
+    ids: list[str]
+    count: int
+
+
+def enabled() -> bool:
+    """``AUDIT_ENABLED`` (default true): off only to measure what the trail costs (bench/audit_cost.py)."""
+    return bool(current_app.config.get("AUDIT_ENABLED", True))
+
+
+def endpoint_of_request() -> str:
+    """``GET /v1/numbers/{number}``: the method and the route's template, never the values in the path."""
+    rule = request.url_rule
+    path = _RULE_PARAM.sub(r"{\1}", rule.rule) if rule is not None else "(unmatched)"
+    return f"{request.method} {path}"
+
+
+def record(
+    caller: Caller | str,
+    *,
+    count: int,
+    numbers: Iterable[str] = (),
+    ids: Iterable[str] = (),
+    endpoint: str | None = None,
+) -> int | None:
+    """Write the audit row of this read and commit; its id (None when ``AUDIT_ENABLED`` is off).
+
+    ``caller``: the reader (its partner id). ``count``: how many items the
+    answer holds. ``numbers``: the E.164 numbers it involved (a look-up's
+    number, the numbers of the records served); never a number the caller
+    only asked about by hash prefix. ``ids``: what was read, in the
+    endpoint's own terms (record or report ids, a log range, a hash prefix).
+    ``endpoint`` defaults to this request's method and route template.
+    Call it last in the view, right before answering: it commits.
+    """
+    if not enabled():
+        return None
+    partner = caller.partner_id if isinstance(caller, Caller) else caller
+    if endpoint is None:
+        endpoint = endpoint_of_request() if has_request_context() else "(no request)"
+    distinct = sorted(set(numbers))  # in key order: the b-tree inserts touch neighbouring pages
+    id_list = list(ids)
+    conn = db.session.connection()
+    audit_id = int(conn.execute(_TAKE[conn.dialect.name]).scalar_one())
+    conn.execute(
+        _INSERT_ENTRY,
+        {
+            "id": audit_id,
+            "at": clock.now(),
+            "partner": partner,
+            "endpoint": endpoint,
+            "numbers": orjson.dumps(distinct).decode(),
+            "ids": orjson.dumps(id_list).decode(),
+            "count": int(count),
+        },
+    )
+    if distinct:
+        conn.execute(_INSERT_NUMBER, [{"number": n, "audit_id": audit_id} for n in distinct])
+    db.session.commit()
+    return audit_id
+
+
+class ReadItem(Protocol):
+    """What a served item says it is about (hub.records.views.PulledItem is one)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def number(self) -> str: ...
+
+
+def record_items(caller: Caller | str, items: Sequence[ReadItem], endpoint: str | None = None) -> int | None:
+    """``record`` for an answer made of records: their ids and numbers, and how many (pulls, feeds)."""
+    return record(
+        caller, count=len(items), numbers=[i.number for i in items], ids=[i.id for i in items], endpoint=endpoint
+    )
+
+
+def numbers_in(document: Any) -> list[str]:
+    """Every string under a ``"number"`` member anywhere in a JSON document (log entries, reports).
+
+    A walk rather than a list of paths, so a report or log entry that grows
+    a member naming a number is audited without anyone remembering to say so.
+    """
+    found: list[str] = []
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "number" and isinstance(value, str):
+                    found.append(value)
+                elif isinstance(value, (dict, list)):
+                    stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(reversed(node))
+    return found
+
+
+def page(
+    *,
+    after: int = 0,
+    limit: int = 100,
+    partner: str | None = None,
+    since: datetime | None = None,
+    number: str | None = None,
+) -> tuple[list[AuditRow], int]:
+    """Rows with id above ``after`` matching every filter given, oldest first; and the next cursor.
+
+    By number: a range scan of ``audit_numbers``' primary key ``(number,
+    audit_id)`` joined to ``audit`` by its key; otherwise a scan of
+    ``audit``'s primary key from ``after`` (``ix_audit_partner_id`` when a
+    partner is given). The cursor is the last row's id, or ``after`` when the
+    page is empty, so a reader polls from where it stopped.
+    """
+    cols = (
+        AuditEntry.id,
+        AuditEntry.at,
+        AuditEntry.partner,
+        AuditEntry.endpoint,
+        AuditEntry.numbers,
+        AuditEntry.ids,
+        AuditEntry.count,
+    )
+    if number is not None:
+        stmt = (
+            select(*cols)
+            .select_from(AuditNumber)
+            .join(AuditEntry, AuditEntry.id == AuditNumber.audit_id)
+            .where(AuditNumber.number == number, AuditNumber.audit_id > after)
+            .order_by(AuditNumber.audit_id)
+        )
+    else:
+        stmt = select(*cols).where(AuditEntry.id > after).order_by(AuditEntry.id)
+    if partner is not None:
+        stmt = stmt.where(AuditEntry.partner == partner)
+    if since is not None:
+        stmt = stmt.where(AuditEntry.at >= since)
+    rows = db.session.execute(stmt.limit(min(limit, MAX_PAGE))).all()
+    items = [
+        AuditRow(id_, at, who, endpoint, orjson.loads(numbers), orjson.loads(ids), count)
+        for id_, at, who, endpoint, numbers, ids, count in rows
+    ]
+    return items, (items[-1].id if items else after)
+
+
+def retention_days() -> int:
+    return int(current_app.config.get("AUDIT_RETENTION_DAYS", 365))
+
+
+def prune(days: int | None = None, now: datetime | None = None) -> int:
+    """Delete rows older than ``days`` (default ``AUDIT_RETENTION_DAYS``); how many this call deleted.
+
+    Batches of ``PRUNE_BATCH``, each its own transaction. Safe to run
+    twice, and on several workers at once (see the module's docstring).
+    """
+    days = retention_days() if days is None else days
+    if days < 1:
+        raise ValueError("the audit retention is at least 1 day")
+    cutoff = (now or clock.now()) - timedelta(days=days)
+    deleted = 0
+    while True:
+        conn = db.session.connection()
+        if not _prune_lock(conn):
+            db.session.rollback()
+            break
+        rows = conn.execute(
+            select(AuditEntry.id, AuditEntry.numbers)
+            .where(AuditEntry.at < cutoff)
+            .order_by(AuditEntry.id)
+            .limit(PRUNE_BATCH)
+        ).all()
+        ids, numbers = _prune_batch(rows)
+        if not ids:
+            db.session.commit()
+            break
+        if numbers:
+            # exactly the batch's children: each has one of these ids and one of these numbers
+            conn.execute(
+                delete(AuditNumber).where(AuditNumber.number.in_(sorted(numbers)), AuditNumber.audit_id.in_(ids))
+            )
+        deleted += rows_changed(conn.execute(delete(AuditEntry).where(AuditEntry.id.in_(ids))))
+        db.session.commit()
+    return deleted
+
+
+def _prune_batch(rows: Sequence[Any]) -> tuple[list[int], set[str]]:
+    """The first rows' ids and numbers, at least one row, at most ``PRUNE_NUMBERS`` numbers (bound parameters)."""
+    ids: list[int] = []
+    numbers: set[str] = set()
+    for audit_id, listed in rows:
+        mine = orjson.loads(listed)
+        if ids and len(numbers) + len(mine) > PRUNE_NUMBERS:
+            break
+        ids.append(audit_id)
+        numbers |= set(mine)
+    return ids, numbers
+
+
+def _prune_lock(conn: Connection) -> bool:
+    """PostgreSQL: this transaction holds the prune's advisory lock (False: another worker is pruning)."""
+    if conn.dialect.name != "postgresql":
+        return True  # SQLite: the first DELETE takes the database's write lock
+    return bool(conn.scalar(select(func.pg_try_advisory_xact_lock(PRUNE_LOCK))))
