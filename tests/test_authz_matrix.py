@@ -225,12 +225,7 @@ def parse_matrix(text: str) -> list[Row]:
 ROWS = parse_matrix(MATRIX)
 
 #: (row, column) -> why the hub answers otherwise today; checked by test_known_bug_cell (strict xfail)
-KNOWN_BUGS: dict[tuple[str, str], str] = {
-    ("POST /oauth/introspect  secret+own-token", "exp"): "an operator's client introspecting an expired (or any "
-    "inactive) token is answered 200 {active: false} instead of 400 unauthorized_client, so a non-ministry client "
-    "can tell active tokens from inactive ones (hub/auth/server.py Introspection.check_permission runs only for "
-    "active tokens)",
-}
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 
 # --- the world ----------------------------------------------------------------------------------------------------
@@ -499,7 +494,6 @@ def test_known_bug_cell(matrix: Matrix, label: str, col: str) -> None:
     assert not wrong, "\n".join(wrong)
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[("POST /oauth/introspect  secret+own-token", "exp")])
 def test_a_client_that_may_not_introspect_learns_nothing_from_it(matrix: Matrix) -> None:
     """Introspection is the ministry's: an operator's client gets one answer whatever token it names."""
     op = basic_auth(matrix.partners["telkomsel"])

@@ -19,6 +19,7 @@ from typing import Any
 from flask import current_app
 
 from hub.clock import JAKARTA
+from hub.db import reads
 from hub.problems import Problem
 from hub.records.lifecycle import earliest_and_latest, earliest_effective_at, latest_reassignments
 from hub.records.numbers import check_e164
@@ -69,7 +70,7 @@ _shown_since = lru_cache(maxsize=4096)(format_ts)
 
 def records_begin() -> datetime | None:
     """Since when the hub's record of lifecycle events counts as complete."""
-    return _configured_begin() or earliest_effective_at()
+    return _configured_begin() or earliest_effective_at(reads())
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,9 @@ def answer(questions: list[Question]) -> list[dict[str, Any]]:
         begin, last = earliest_and_latest(questions[0].number)
         latest = {questions[0].number: last} if last is not None else {}
     else:
-        begin = configured or earliest_effective_at()
-        latest = latest_reassignments(q.number for q in questions) if begin is not None else {}
+        conn = reads()
+        begin = configured or earliest_effective_at(conn)
+        latest = latest_reassignments((q.number for q in questions), conn) if begin is not None else {}
     out = []
     for q in questions:
         at = latest.get(q.number)

@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, bindparam, func, select
+from sqlalchemy import BigInteger, Connection, Index, Integer, String, Text, bindparam, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.db import UTCDateTime, db
+from hub.db import UTCDateTime, db, reads
 
 REASSIGNED = "reassigned"
 DISCONNECTED = "disconnected"
@@ -67,12 +67,16 @@ _EARLIEST = select(func.min(NumberEvent.effective_at))
 _EARLIEST_AND_LATEST_ONE = select(_EARLIEST.scalar_subquery(), _LATEST_ONE.scalar_subquery())
 
 
-def latest_reassignments(numbers: Iterable[str]) -> dict[str, datetime]:
-    """Each number's latest ``reassigned`` effective_at, for the numbers that have one."""
+def latest_reassignments(numbers: Iterable[str], conn: Connection | None = None) -> dict[str, datetime]:
+    """Each number's latest ``reassigned`` effective_at, for the numbers that have one.
+
+    ``conn``: where to read (default the session's transaction; a plain
+    question passes hub.db.reads()).
+    """
     wanted = sorted(set(numbers))
     if not wanted:
         return {}
-    rows = db.session.connection().execute(_LATEST, {"numbers": wanted})
+    rows = (conn or db.session.connection()).execute(_LATEST, {"numbers": wanted})
     return {number: at for number, at in rows if at is not None}
 
 
@@ -82,28 +86,13 @@ def latest_reassignment(number: str) -> datetime | None:
     return at
 
 
-def earliest_and_latest(number: str) -> tuple[datetime | None, datetime | None]:
-    """The earliest effective_at accepted, and the number's latest reassignment: one round trip, two index probes.
-
-    What a single reassignment question needs (hub.numbers.questions), at the cost of one query.
-    """
-    earliest = select(func.min(NumberEvent.effective_at)).scalar_subquery()
-    latest = (
-        select(func.max(NumberEvent.effective_at))
-        .where(NumberEvent.number == number, NumberEvent.event == REASSIGNED)
-        .scalar_subquery()
-    )
-    first, last = db.session.execute(select(earliest, latest)).one()
-    return first, last
-
-
-def earliest_effective_at() -> datetime | None:
+def earliest_effective_at(conn: Connection | None = None) -> datetime | None:
     """When the hub's record of lifecycle events begins, by default: the earliest effective_at accepted."""
-    at: datetime | None = db.session.connection().scalar(_EARLIEST)
+    at: datetime | None = (conn or db.session.connection()).scalar(_EARLIEST)
     return at
 
 
 def earliest_and_latest(number: str) -> tuple[datetime | None, datetime | None]:
     """``earliest_effective_at()`` and ``latest_reassignment(number)`` in one round trip (a single question)."""
-    earliest, latest = db.session.connection().execute(_EARLIEST_AND_LATEST_ONE, {"number": number}).one()
+    earliest, latest = reads().execute(_EARLIEST_AND_LATEST_ONE, {"number": number}).one()
     return earliest, latest
