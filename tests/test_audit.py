@@ -220,16 +220,19 @@ def test_the_service_has_no_update_path():
 
 
 def test_the_database_refuses_to_change_an_audit_row(app, world):
+    world.block(world.telkomsel, TSEL)
     world.client.get(f"/v1/numbers/{TSEL}", headers=world.auth(world.whatsapp))
+    world.client.get("/v1/records", headers=world.auth(world.whatsapp))
     with app.app_context():
         for statement in (
             "UPDATE audit SET partner = 'someone-else'",
             "UPDATE audit_numbers SET number = '+6281299999999'",
+            "UPDATE audit_seqs SET seq = seq + 1",
         ):
             with pytest.raises(sa.exc.DatabaseError, match="append-only"):
                 db.session.execute(sa.text(statement))
             db.session.rollback()
-    assert trail(world)["items"][0]["partner"] == "whatsapp"
+    assert [r["partner"] for r in trail(world)["items"]] == ["whatsapp", "whatsapp"]
 
 
 def test_audit_can_be_switched_off_only_by_setting(make_app, world):
