@@ -158,8 +158,9 @@ def record(
     number, the numbers in log entries or a report); never a number the
     caller only asked about by hash prefix. ``ids``: what was read, in the
     endpoint's own terms (record or report ids, a log range, a hash
-    prefix). ``items``: records served (a pull's page), whose ids and
-    numbers join the row's and whose numbers are found through their seqs.
+    prefix). ``items``: records served (a pull's page): only their seqs are
+    written, and ``page`` gives their ids and numbers from ``records``
+    (which never change), so a pull writes no JSON of a thousand ids.
     ``endpoint`` defaults to this request's method and route template.
     Call it last in the view, right before answering: it commits.
     """
@@ -169,7 +170,6 @@ def record(
     if endpoint is None:
         endpoint = endpoint_of_request() if has_request_context() else "(no request)"
     named = sorted(set(numbers))  # in key order: the b-tree inserts go in order
-    shown = sorted(set(named).union(i.number for i in items)) if items else named
     conn = db.session.connection()
     dialect = conn.dialect.name
     audit_id = int(conn.execute(_TAKE[dialect]).scalar_one())
@@ -180,8 +180,8 @@ def record(
             "at": clock.now(),
             "partner": partner,
             "endpoint": endpoint,
-            "numbers": orjson.dumps(shown).decode(),
-            "ids": orjson.dumps([*ids, *(i.id for i in items)]).decode(),
+            "numbers": orjson.dumps(named).decode(),
+            "ids": orjson.dumps(list(ids)).decode(),
             "count": int(count),
         },
     )
@@ -264,11 +264,35 @@ def page(
     if since is not None:
         stmt = stmt.where(AuditEntry.at >= since)
     rows = db.session.execute(stmt.limit(min(limit, MAX_PAGE))).all()
-    items = [
-        AuditRow(id_, at, who, endpoint, orjson.loads(numbers), orjson.loads(ids), count)
-        for id_, at, who, endpoint, numbers, ids, count in rows
-    ]
+    by_seq = _served([r[0] for r in rows])
+    items = []
+    for id_, at, who, endpoint, numbers, ids, count in rows:
+        shown: list[str] = orjson.loads(numbers)
+        listed: list[str] = orjson.loads(ids)
+        mine = by_seq.get(id_)
+        if mine is not None:
+            listed += mine[0]
+            shown = sorted(set(shown).union(mine[1]))
+        items.append(AuditRow(id_, at, who, endpoint, shown, listed, count))
     return items, (items[-1].id if items else after)
+
+
+def _served(audit_ids: list[int]) -> dict[int, tuple[list[str], list[str]]]:
+    """The ids and numbers of the records each row served (by seq), from ``records``."""
+    if not audit_ids:
+        return {}
+    found: dict[int, tuple[list[str], list[str]]] = {}
+    rows = db.session.execute(
+        select(AuditSeq.audit_id, Record.id, Record.number)
+        .join(Record, Record.seq == AuditSeq.seq)
+        .where(AuditSeq.audit_id.in_(audit_ids))
+        .order_by(AuditSeq.audit_id, AuditSeq.seq)
+    )
+    for audit_id, record_id, number in rows:
+        ids, numbers = found.setdefault(audit_id, ([], []))
+        ids.append(record_id)
+        numbers.append(number)
+    return found
 
 
 def retention_days() -> int:
