@@ -42,6 +42,8 @@ def from_environment() -> dict[str, Any]:
         "DATABASE_URL": normalize_database_url(database_url) if database_url else None,
         "HUB_ID": os.environ.get("HUB_ID", "tangkal"),
         "HUB_URL": (os.environ.get("HUB_URL") or "").rstrip("/") or None,
+        # set by gunicorn.conf.py when it derived HUB_URL from the bind address: requests for other hosts are refused
+        "HUB_URL_FROM_BIND": os.environ.get("HUB_URL_FROM_BIND") == "1",
         "HUB_KEYS_DIR": os.environ.get("HUB_KEYS_DIR") or None,
         "SLA_HOURS": _int("SLA_HOURS", 24),
         "TOKEN_TTL_SECONDS": _int("TOKEN_TTL_SECONDS", 900),
@@ -52,7 +54,9 @@ def from_environment() -> dict[str, Any]:
         "CATEGORY_LIFETIME_DAYS": category_days,
         "REPORT_CATCHUP_DAYS": _int("REPORT_CATCHUP_DAYS", 7),
         "SCHEDULER_ENABLED": os.environ.get("SCHEDULER_ENABLED", "1") not in ("0", "false", "no"),
-        "MAX_CONTENT_LENGTH": MAX_BODY_BYTES,
+        # One byte more than a body may have: a chunked body (no Content-Length) is read up to here,
+        # so hub.api.read_json sees that it is too large instead of reading it cut to the limit.
+        "MAX_CONTENT_LENGTH": MAX_BODY_BYTES + 1,
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         "PROXY_FIX_X_FOR": _int("PROXY_FIX_X_FOR", 0),
         "AUDIT_RETENTION_DAYS": _int("AUDIT_RETENTION_DAYS", 365),

@@ -50,6 +50,7 @@ def on_starting(server: Any) -> None:
                 "can reach: set HUB_URL to the hub's public URL (tokens carry it as iss and aud)"
             )
         os.environ["HUB_URL"] = url
+        os.environ["HUB_URL_FROM_BIND"] = "1"  # the workers refuse requests naming another host (hub.origin)
         server.log.info("HUB_URL not set: the hub's URL is %s (from its bind address)", url)
 
     from hub import create_app

@@ -32,11 +32,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from hub.auth.server import init_oauth
     from hub.cli import register_cli
     from hub.console import init_console
-    from hub.db import db, migrate
+    from hub.db import db, init_reads, migrate
     from hub.jsonio import init_json
     from hub.ledger import routes as ledger_routes
     from hub.ledger.log import init_log
     from hub.metrics import init_metrics
+    from hub.numbers import routes as numbers_routes
+    from hub.origin import init_origin
     from hub.problems import register_error_handlers
     from hub.ratelimit import init_rate_limits, limiter
     from hub.records import routes as records_routes
@@ -53,8 +55,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     url = app.config.get("DATABASE_URL") or f"sqlite:///{Path(app.instance_path) / 'tangkal.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = url
-    # hide_parameters: a database error never quotes a value (a number) into a log line
-    engine_options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
+    # No pre-ping: it is one more round trip per request; a connection the
+    # server dropped is invalidated by SQLAlchemy on its first error instead.
+    # hide_parameters: a database error never quotes a value (a number) into a log line.
+    engine_options: dict[str, Any] = {"pool_recycle": 3600, "hide_parameters": True}
     if url.startswith("sqlite"):
         engine_options["connect_args"] = {"timeout": 30}
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)
@@ -71,15 +75,25 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_signing(app)
     init_log(app)
     db.init_app(app)
+    init_reads(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     register_error_handlers(app)
+    init_origin(app)  # the hub's URL is fixed now; a request naming another host is refused
     init_rate_limits(app)
     init_oauth(app)
 
     for bp in (health.bp, openapi.bp):
         limiter.exempt(bp)
         app.register_blueprint(bp)
-    for bp in (auth_routes.bp, records_routes.bp, ledger_routes.bp, acks_routes.bp, reports_routes.bp, taxii_routes.bp):
+    for bp in (
+        auth_routes.bp,
+        records_routes.bp,
+        ledger_routes.bp,
+        acks_routes.bp,
+        reports_routes.bp,
+        taxii_routes.bp,
+        numbers_routes.bp,
+    ):
         app.register_blueprint(bp)
     app.register_blueprint(audit_routes.bp)
     init_metrics(app, limiter)

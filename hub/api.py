@@ -61,6 +61,10 @@ def read_json() -> Any:
         raw = request.get_data(cache=True)
     except RequestEntityTooLarge:
         raise Problem("too-large", TOO_LARGE) from None
+    if len(raw) > MAX_BODY_BYTES:
+        # A chunked body has no Content-Length: the stream stops one byte past the limit
+        # (MAX_CONTENT_LENGTH, config.py), and that byte says the body was larger.
+        raise Problem("too-large", TOO_LARGE)
     return parse_json_bytes(raw)
 
 

@@ -15,9 +15,8 @@ from typing import Any, Protocol, TypeVar
 import orjson
 from sqlalchemy.exc import IntegrityError
 
-from hub import clock
 from hub.canonical import canonicalize
-from hub.db import db
+from hub.db import db, writer_turn
 from hub.ledger.receipts import receipt, usable
 from hub.problems import Problem
 from hub.signing import retired_kids, signer
@@ -108,8 +107,13 @@ class Judge(Protocol[C]):
         """Reads only: sets duplicate/rejected outcomes, returns what to store."""
         ...
 
-    def store(self, accepted: list[C], received_at: datetime) -> list[Stored]:
-        """Inside the write transaction (not committed here), aligned with ``accepted``."""
+    def store(self, accepted: list[C]) -> list[Stored]:
+        """Inside the write transaction (not committed here), aligned with ``accepted``.
+
+        Takes its log positions and acceptance time with
+        ``hub.ledger.log.reserve_with_time``, so the time is read under the
+        counter lock and never runs backwards along the log.
+        """
         ...
 
 
@@ -171,8 +175,9 @@ def run(judge: Judge[C], items: list[Any], dry_run: bool = False) -> list[dict[s
         if not accepted:
             break
         try:
-            stored = judge.store(accepted, clock.now())
-            db.session.commit()
+            with writer_turn():
+                stored = judge.store(accepted)
+                db.session.commit()
         except (IntegrityError, ConcurrentWrite):
             db.session.rollback()
             log.info("%s push raced a concurrent push; judging again (attempt %d)", judge.kind, attempt + 1)

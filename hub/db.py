@@ -7,13 +7,20 @@ and the two databases behave the same.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import logging
+import os
+import stat
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import Flask, g
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -58,6 +65,54 @@ def rows_changed(result: Any) -> int:
     return int(result.rowcount)
 
 
+def reads() -> Connection:
+    """This request's connection for plain reads, in autocommit mode.
+
+    A look-up or a token check is one or two statements that each read a
+    consistent snapshot on their own; inside the session's transaction they
+    would also pay a ``BEGIN`` and a ``ROLLBACK`` (on PostgreSQL, two more
+    round trips to the server per request). Never use it for a read that
+    must agree with a write of the same request: those go through
+    ``db.session``. Closed when the app context ends (``init_reads``).
+    """
+    conn: Connection | None = g.get("_reads")
+    if conn is None:
+        conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        g._reads = conn
+    return conn
+
+
+@contextlib.contextmanager
+def writer_turn() -> Iterator[None]:
+    """Wait for this process's turn to write, in a queue shared by every worker (SQLite only).
+
+    SQLite lets one writer in at a time; a second one that finds the lock
+    taken sleeps in SQLite's busy handler in growing steps (up to 100 ms)
+    and often wakes long after the lock was freed, so two gunicorn workers
+    pushed less than one. A blocking ``flock`` on a file beside the database
+    wakes the next writer as soon as the lock is released. PostgreSQL
+    queues its row locks itself: nothing to do there.
+    """
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        yield
+        return
+    fd = os.open(f"{url.database}-writer", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def init_reads(app: Flask) -> None:
+    @app.teardown_appcontext
+    def _close_reads(exc: BaseException | None) -> None:
+        conn = g.pop("_reads", None)
+        if conn is not None:
+            conn.close()
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: object, connection_record: object) -> None:
     """WAL lets pulls read while a push writes; foreign keys are off by default."""
@@ -65,8 +120,35 @@ def _sqlite_pragmas(dbapi_connection: object, connection_record: object) -> None
     if not module.startswith("sqlite3"):
         return
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    _owner_only(cursor)
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=FULL")
+    _owner_only(cursor)
     cursor.close()
+
+
+log = logging.getLogger(__name__)
+
+#: the database and the files SQLite keeps beside it (it gives a new -wal or -shm the database's own mode)
+_SQLITE_FILES = ("", "-wal", "-shm", "-journal")
+
+
+def _owner_only(cursor: Any) -> None:
+    """The SQLite database and its journal files are readable by the hub's user only (0600, like its keys).
+
+    They hold partners' records and phone numbers. Run at every connection,
+    before and after WAL is switched on, so a file made with the default
+    umask (0644) is closed to other users before any data is read from it.
+    """
+    for _seq, _name, path in cursor.execute("PRAGMA database_list").fetchall():
+        if not path:  # an in-memory or temporary database
+            continue
+        for suffix in _SQLITE_FILES:
+            name = path + suffix
+            try:
+                if os.path.exists(name) and stat.S_IMODE(os.stat(name).st_mode) != 0o600:
+                    os.chmod(name, 0o600)
+            except OSError as exc:  # not ours to change: say so, never fail the connection
+                log.warning("could not make %s readable by its owner only: %s", name, exc)

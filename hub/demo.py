@@ -15,14 +15,18 @@ numbers on every network, a few foreign ones), partners syncing on their own
 cadence and acking most assignments within the SLA, some late, some never
 (overdue), some ``rejected`` or ``not_applicable`` with reasons; a few
 unblocks (appeals upheld); numbers reported again after their operator
-acked ``blocked`` (the re-report anomaly); weekly attestations that match,
-but for one operator's last one; and the daily reports of each finished
-day, when the hub has reports.
+acked ``blocked`` (the re-report anomaly); operators recycling a few blocked
+numbers (a ``disconnected`` event back-filled from their quarantine, then
+``reassigned``), whose blocks the hub lifts with its own unblocks, and a
+late complaint about such a number's earlier subscriber that the hub
+refuses (``number-reassigned``); weekly attestations that match, but for
+one operator's last one; and the daily reports of each finished day, when
+the hub has reports.
 
 How: partners are registered with ``hub.admin`` (what ``partner add`` and
 ``partner add-key`` run), and every object goes through the hub's own
 functions, exactly as the HTTP views call them (``hub.records.ingest.push``,
-``hub.acks.ingest.push``, ``hub.records.views.pull``,
+``hub.acks.ingest.push``, ``hub.numbers.ingest.push``, ``hub.records.views.pull``,
 ``hub.acks.attest.attest``, ``hub.reports.service.ensure``), inside an app
 context. Those stamp ``received_at``, ``assigned_at``, ``delivered_at``,
 ``acted_at`` with the hub's clock (hub.clock), so to lay down weeks of
@@ -65,6 +69,7 @@ from hub.auth.protect import Caller
 from hub.auth.scopes import SCOPES_BY_KIND
 from hub.clock import Clock, clock_of
 from hub.db import db
+from hub.numbers import ingest as number_events
 from hub.records import ingest, views
 from hub.reports import periods, service
 from hub.signing import ensure_key
@@ -168,6 +173,10 @@ SCAMS = (  # category, channels, reason
 WEIGHTS = (14, 8, 7, 6, 5, 9, 6, 5, 7, 3, 2, 5, 8, 6, 2)
 #: The operator whose last attestation does not match what it acked.
 LAGGARD = "smartfren"
+#: When, as fractions of the demo's days, operators give a blocked number to a new subscriber.
+RECYCLE_AT = (0.5, 0.7, 0.85)
+#: Indonesia's quarantine before a number whose subscription ended is given out again.
+QUARANTINE = timedelta(days=60)
 
 
 @dataclass
@@ -218,14 +227,24 @@ class World:
     """The simulation: an event queue in time order, run against the hub's functions."""
 
     def __init__(
-        self, actors: dict[str, Actor], clock: Clock, start: datetime, end: datetime, rng: random.Random
+        self,
+        actors: dict[str, Actor],
+        clock: Clock,
+        start: datetime,
+        end: datetime,
+        rng: random.Random,
+        life_rng: random.Random | None = None,
     ) -> None:
         self.actors, self.clock, self.start, self.end, self.rng = actors, clock, start, end, rng
+        #: the numbers' lifecycle draws from its own generator, so the rest of a seed's world stays as it was
+        self.life_rng = life_rng or random.Random(0)
         self.queue: list[tuple[datetime, int, Callable[[], None]]] = []
         self.order = 0
         self.used: set[str] = set()
         self.blocks: dict[str, tuple[str, str, datetime]] = {}  # ministry block id -> (number, carrier, accepted at)
         self.lifted: dict[str, datetime] = {}
+        self.by_number: dict[str, list[str]] = {}  # number -> every block accepted for it
+        self.recycled: dict[str, datetime] = {}  # number -> when it was reassigned
         self.stats: dict[str, int] = {
             "records": 0,
             "unblocks": 0,
@@ -235,6 +254,9 @@ class World:
             "attestations": 0,
             "mismatches": 0,
             "reports": 0,
+            "recycled": 0,
+            "lifted_by_hub": 0,
+            "stale_refused": 0,
         }
 
     # -- scheduling -------------------------------------------------------------
@@ -277,20 +299,22 @@ class World:
         channels: tuple[str, ...],
         reason: str,
         complaints: int,
+        rng: random.Random | None = None,
         **extra: Any,
     ) -> dict[str, Any]:
         now = self.clock.now()
+        rng = rng or self.rng
         body: dict[str, Any] = {
-            "id": str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
+            "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             "issuer": issuer,
             "number": number,
             "action": "block",
             "category": category,
             "channels": list(channels),
             "reason": reason,
-            "evidence": {"complaints": complaints, "ref": f"ADN-{now:%Y}-{self.rng.randrange(10**6):06d}"},
-            "confidence": self.rng.randrange(70, 99),
-            "observed_at": format_ts(now - timedelta(hours=self.rng.uniform(2, 72))),
+            "evidence": {"complaints": complaints, "ref": f"ADN-{now:%Y}-{rng.randrange(10**6):06d}"},
+            "confidence": rng.randrange(70, 99),
+            "observed_at": format_ts(now - timedelta(hours=rng.uniform(2, 72))),
             "issued_at": format_ts(now),
             "expires_at": None,
             "supersedes": None,
@@ -300,10 +324,12 @@ class World:
 
     def push(self, actor: Actor, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
         results = ingest.push(actor.caller, [actor.sign("record", b) for b in bodies])
-        for result in results:
+        for body, result in zip(bodies, results, strict=True):
             if result["status"] != "accepted":
                 raise click.ClickException(f"demo record refused: {result.get('error')}")
             self.stats["records"] += 1
+            if body["action"] == "block":
+                self.by_number.setdefault(body["number"], []).append(body["id"])
         return results
 
     # -- what happens ------------------------------------------------------------
@@ -376,6 +402,62 @@ class World:
         )
         self.push(self.actors["kominfo"], [body])
         self.stats["rereports"] += 1
+
+    def recycle(self) -> None:
+        """An operator's monthly export: a blocked number, quarantined since its subscription ended, has a new owner.
+
+        The ``disconnected`` event is back-filled (it took effect before
+        the quarantine); the ``reassigned`` one takes effect now, so every
+        block on the number, issued before it, is lifted by the hub's own
+        unblocks, which the partners pull and ack like any other.
+        """
+        now = self.clock.now()
+        homes = {c: a for a in self.actors.values() if a.profile.kind == "operator" for c in a.profile.carriers}
+        candidates = sorted(
+            rid
+            for rid, (number, carrier, _t) in self.blocks.items()
+            if carrier in homes and rid not in self.lifted and number not in self.recycled
+        )
+        if not candidates:
+            return
+        number, carrier, _t = self.blocks[self.life_rng.choice(candidates)]
+        operator = homes[carrier]
+        disconnected = (
+            now - QUARANTINE - timedelta(days=self.life_rng.uniform(1, 20), hours=self.life_rng.uniform(0, 12))
+        )
+        bodies = [
+            {
+                "id": str(uuid.UUID(int=self.life_rng.getrandbits(128), version=4)),
+                "operator": operator.profile.id,
+                "number": number,
+                "event": event,
+                "effective_at": format_ts(when),
+            }
+            for event, when in (("disconnected", disconnected), ("reassigned", now))
+        ]
+        results = number_events.push(operator.caller, [operator.sign("number_event", b) for b in bodies])
+        for result in results:
+            if result["status"] != "accepted":
+                raise click.ClickException(f"demo number event refused: {result.get('error')}")
+        self.recycled[number] = now
+        for rid in self.by_number.get(number, []):
+            if rid not in self.lifted:
+                self.lifted[rid] = now
+                self.stats["lifted_by_hub"] += 1
+        self.stats["recycled"] += 1
+        self.at(now + timedelta(days=self.life_rng.uniform(1, 2)), partial(self.stale_complaint, number))
+
+    def stale_complaint(self, number: str) -> None:
+        """A complaint about the number's earlier subscriber, filed late: the hub refuses it (``number-reassigned``)."""
+        observed = self.recycled[number] - timedelta(days=self.life_rng.uniform(2, 6))
+        category, channels, reason = self.life_rng.choices(SCAMS, WEIGHTS)[0]
+        body = self.body("kominfo", number, category, channels, reason, self.life_rng.randint(2, 6), rng=self.life_rng)
+        body["observed_at"] = format_ts(observed)
+        (result,) = ingest.push(self.actors["kominfo"].caller, [self.actors["kominfo"].sign("record", body)])
+        slug = str((result.get("error") or {}).get("type", "")).rsplit(":", 1)[-1]
+        if result["status"] != "rejected" or slug != "number-reassigned":
+            raise click.ClickException(f"a stale complaint about a reassigned number was not refused: {result}")
+        self.stats["stale_refused"] += 1
 
     def sync(self, actor: Actor) -> None:
         """A partner's periodic job: pull what is new, plan its acks, send the acks now due."""
@@ -478,6 +560,8 @@ class World:
             self.at(self.wib(int(days * fraction), rng.uniform(9, 16)), self.unblock)
         for fraction in (0.4, 0.65, 0.9):
             self.at(self.wib(int(days * fraction), rng.uniform(10, 15)), self.rereport)
+        for fraction in RECYCLE_AT:
+            self.at(self.wib(int(days * fraction), self.life_rng.uniform(9, 11)), self.recycle)
         final = self.end - timedelta(minutes=5)
         for actor in self.actors.values():
             if actor.profile.kind != "ministry" and actor.profile.id != LAGGARD:
@@ -558,7 +642,7 @@ def demo_command(days: int, seed: int, hub_url: str | None, out_dir: Path | None
     clock.freeze(start_utc)
     try:
         actors = {p.id: _register(p, out, url) for p in PROFILES}
-        world = World(actors, clock, start_utc, end, rng)
+        world = World(actors, clock, start_utc, end, rng, random.Random(seed + 13))
         world.plan(days)
         world.run()
     finally:
@@ -567,10 +651,20 @@ def demo_command(days: int, seed: int, hub_url: str | None, out_dir: Path | None
     click.echo(
         f"demo world ready: {len(actors)} partners, {s['records']:,} records ({s['unblocks']} unblocks, "
         f"{s['rereports']} re-reports), {s['acks']:,} acks ({s['late_or_never']} late or never), "
-        f"{s['attestations']} attestations ({s['mismatches']} mismatch), {s['reports']} daily reports"
+        f"{s['attestations']} attestations ({s['mismatches']} mismatch), {s['reports']} daily reports, "
+        f"{s['recycled']} numbers reassigned ({s['lifted_by_hub']} block{'' if s['lifted_by_hub'] == 1 else 's'} "
+        f"lifted by the hub, {s['stale_refused']} stale complaint{'' if s['stale_refused'] == 1 else 's'} refused)"
     )
     folder, cli = _shown(out), partner_cli()
     click.echo(f"credentials and keys (0600): {folder}/<partner>.env, {folder}/<partner>.key; hub URL {url}")
     click.echo(f"act as one (with the hub serving at {url}: make run):")
     click.echo(f"  (set -a; . {folder}/telkomsel.env; set +a; {cli} pull --out telkomsel.jsonl)")
     click.echo(f"  (set -a; . {folder}/kominfo.env; set +a; {cli} reports show latest)")
+    if world.recycled:
+        numbers = sorted(world.recycled)
+        write_atomically(out / "recycled.txt", "".join(f"{n}\n" for n in numbers).encode())
+        click.echo(f"numbers given to new subscribers (the hub lifted their blocks): {folder}/recycled.txt")
+        click.echo(
+            f"  (set -a; . {folder}/whatsapp.env; set +a; {cli} reassigned {folder}/recycled.txt "
+            f"--since {start.date().isoformat()})"
+        )

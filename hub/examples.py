@@ -67,6 +67,22 @@ ATTESTATION: dict[str, Any] = {
 }
 
 
+NUMBER_EVENT: dict[str, Any] = {
+    "number_event": {
+        "id": "7a2d9c41-6e8b-4f1a-b3c5-9d0e2f4a6b18",
+        "operator": "telkomsel",
+        "number": "+6285612345678",
+        "event": "reassigned",
+        "effective_at": "2026-12-01T00:00:00Z",
+    },
+    "signature": {
+        "alg": "Ed25519",
+        "kid": "telkomsel-2026-01",
+        "value": "IacbPDCz5H4pvkg9JQyumm9Rgdw9eUYKHvmObK4XnLClGJ3Ud0YapQ3EASxkdEExOjnalU-gwxcuwmR1IdoWCw",
+    },
+}
+
+
 def _receipt(kind: str, object_id: str, sha256: str, index: int, received_at: str, value: str) -> dict[str, Any]:
     body = {
         "object_id": object_id,
@@ -95,6 +111,15 @@ ACK_RECEIPT = _receipt(
     2,
     "2026-11-28T12:00:03.100Z",
     "yPs-NTl8l-rQKo7LPcPlPHsSL7gv7MwUe4VBd4t3CQNMcP9U-DQUVaKeOBtqM7FHblkJMeLWLfqay88vALmwDQ",
+)
+
+NUMBER_EVENT_RECEIPT = _receipt(
+    "number_event",
+    NUMBER_EVENT["number_event"]["id"],
+    "ec6730e07b0f1554735bab30de753bcfaecc5b255544373322640fadc706de97",
+    4,
+    "2026-12-01T00:05:00Z",
+    "4wRketWkByRDXfTnY1dxZfR9vgqVajknJtGxBSxPaQP5VGyHiyuvpFbXty3I3ZlEhvuXRlT-SNfFcFAFBCDnDA",
 )
 
 #: The log of docs/conformance/log.json at size 5, and proofs in it.

@@ -19,7 +19,7 @@ from keys.merkle import leaf_hash, verify_inclusion
 from keys.signing import split_envelope, verify_object
 
 RECEIPT_MEMBERS = frozenset({"object_id", "kind", "sha256", "seq", "log_index", "received_at", "hub"})
-RECEIPT_KINDS = frozenset({"record", "ack"})
+RECEIPT_KINDS = frozenset({"record", "ack", "number_event"})
 TREE_HEAD_MEMBERS = frozenset({"size", "root_hash", "timestamp"})
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}", re.ASCII)
 
@@ -50,7 +50,7 @@ def check_receipt_body(receipt: dict[str, Any]) -> None:
         extra = sorted(set(receipt) - RECEIPT_MEMBERS)
         raise EnvelopeError(f"receipt members: missing {missing}, unexpected {extra}")
     if receipt["kind"] not in RECEIPT_KINDS:
-        raise EnvelopeError(f"receipt kind must be 'record' or 'ack', not {receipt['kind']!r}")
+        raise EnvelopeError(f"receipt kind must be one of {sorted(RECEIPT_KINDS)}, not {receipt['kind']!r}")
     if not _is_sha256_hex(receipt["sha256"]):
         raise EnvelopeError("receipt sha256 must be 64 lowercase hex characters")
     if not _is_count(receipt["seq"]) or not _is_count(receipt["log_index"]):

@@ -1,9 +1,10 @@
 """Tangkal partner SDK and CLI: what an operator's or OTT provider's engineers install.
 
 ``HubClient`` talks to the hub over OAuth 2.0 (client secret or
-``private_key_jwt`` with the partner's Ed25519 key), pushes signed records
-and acks in retried, idempotent batches, pulls with a cursor, looks
-numbers up (also k-anonymously), attests, and verifies every receipt,
+``private_key_jwt`` with the partner's Ed25519 key), pushes signed records,
+acks and (operators) number lifecycle events in retried, idempotent
+batches, pulls with a cursor, looks numbers up (also k-anonymously), asks
+whether numbers were reassigned, attests, and verifies every receipt,
 tree head and proof the hub hands back. ``python -m partners`` is the same
 as a command line.
 
@@ -30,7 +31,7 @@ from partners.errors import (
     ServerError,
     VerificationFailed,
 )
-from partners.results import AttestationResult, PullPage, PushResult, Summary
+from partners.results import AttestationResult, PullPage, PushResult, Reassignment, Summary
 from partners.retry import RetryPolicy
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "PullPage",
     "PushResult",
     "RateLimited",
+    "Reassignment",
     "RetryPolicy",
     "ServerError",
     "Summary",

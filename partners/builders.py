@@ -1,11 +1,13 @@
-"""Building the bodies partners sign: records, acks, attestations (PROTOCOL.md sections 4-6).
+"""Building the bodies partners sign: records, acks, attestations, number events (PROTOCOL.md sections 4-6, 10).
 
 Ids are chosen by the sender. The CLI derives them from content
 (:func:`derived_id`, a UUIDv5 over the issuer and the facts of the row) so
 that pushing the same file twice sends the same ids and the hub answers
 ``duplicate`` instead of storing every number twice. The signing time
 (``issued_at``, ``acted_at``) is left out of that hash on purpose: it
-differs between runs while the fact being reported does not.
+differs between runs while the fact being reported does not. A number event
+has no signing time at all: its id is over all of it, and Ed25519 signs the
+same bytes the same way, so a re-sent event is the very object stored.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from keys.jcs import canonicalize
 from keys.signing import sign_object
 from keys.timefmt import format_ts
+from keys.wire import NUMBER_EVENTS
 from partners.numbers import blocked_set_sha256
 
 #: Namespace of every id the SDK derives; fixed forever, or re-runs stop being duplicates.
@@ -134,6 +137,20 @@ def attestation_body(
         "blocked_count": count,
         "blocked_set_sha256": digest,
     }
+
+
+def number_event_body(
+    operator: str, number: str, event: str, effective_at: str, *, event_id: str | None = None
+) -> dict[str, Any]:
+    """A number event body (PROTOCOL.md section 10); the id is derived from all its members unless given.
+
+    ``number`` must already be E.164 and ``effective_at`` a protocol
+    timestamp (:mod:`partners.fields` turns an export's cells into both).
+    """
+    if event not in NUMBER_EVENTS:
+        raise ValueError(f"event {event!r} is not one of {', '.join(NUMBER_EVENTS)}")
+    facts = {"operator": operator, "number": number, "event": event, "effective_at": effective_at}
+    return {"id": event_id or derived_id("number_event", operator, facts), **facts}
 
 
 def sign(kind: str, body: dict[str, Any], private_key: Ed25519PrivateKey, kid: str) -> dict[str, Any]:

@@ -13,18 +13,31 @@ something it could not verify.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from keys.timefmt import format_ts
 from partners import builders
 from partners.auth import Credentials
 from partners.errors import ConfigError, HubProblem, ItemRejected, VerificationFailed, item_rejected
-from partners.numbers import number_sha256, to_e164
-from partners.results import ACCEPTED, DUPLICATE, REJECTED, VALID, AttestationResult, PullPage, PushResult
+from partners.fields import BadField, since_value, timestamp
+from partners.numbers import BadNumber, number_sha256, to_e164
+from partners.results import (
+    ACCEPTED,
+    ANSWERS,
+    DUPLICATE,
+    REJECTED,
+    VALID,
+    AttestationResult,
+    PullPage,
+    PushResult,
+    Reassignment,
+)
 from partners.retry import RetryPolicy
 from partners.transport import DEFAULT_TIMEOUT, Transport
 from partners.trust import Trust
@@ -106,13 +119,70 @@ class HubClient:
         """Push up to 1000 signed acks in one request; results in order, receipts verified (``dry_run`` as above)."""
         return self._push("/v1/acks", "acks", "ack", signed, dry_run)
 
+    def push_number_events(self, signed: list[dict[str, Any]], dry_run: bool = False) -> list[PushResult]:
+        """Push up to 1000 signed number events (operators, scope ``numbers:write``); receipts verified."""
+        return self._push("/v1/number-events", "number_events", "number_event", signed, dry_run)
+
+    def number_events(
+        self, events: Iterable[dict[str, Any]], dry_run: bool = False, batch_size: int = MAX_BATCH
+    ) -> list[PushResult]:
+        """Sign and push this operator's number events (PROTOCOL.md section 10); one result per event, in order.
+
+        Each event is a signed envelope (sent as it is) or a body
+        ``{"number", "event", "effective_at"[, "id"]}``: ``number`` in any
+        form phonenumbers reads with region ID (made E.164 here, before
+        signing), ``event`` ``disconnected`` or ``reassigned``,
+        ``effective_at`` a datetime, a protocol timestamp, or a date alone
+        (``2026-12-01``: 00:00 Jakarta time). The id is derived from the
+        event's content unless given, so sending the same events again is
+        answered ``duplicate``. Events go in batches of up to 1000, one
+        request at a time. A body that cannot become an event raises
+        ``ValueError`` (:class:`~partners.numbers.BadNumber` for the number)
+        before anything is sent; the hub's refusals are per item.
+        """
+        signed = [self._number_event(event) for event in events]
+        out: list[PushResult] = []
+        for batch in self.push_batches(signed, "number_event", batch_size, dry_run=dry_run):
+            out.extend(batch)
+        return out
+
+    def _number_event(self, event: dict[str, Any]) -> dict[str, Any]:
+        if "number_event" in event and "signature" in event:
+            return event
+        unknown = set(event) - {"id", "operator", "number", "event", "effective_at"}
+        if unknown:
+            raise ValueError(f"a number event has no member {', '.join(sorted(unknown))}")
+        if event.get("operator") not in (None, self.partner):
+            raise ValueError(f"operator {event['operator']!r} is not this client's partner ({self.partner!r})")
+        when = event.get("effective_at")
+        try:
+            effective_at = format_ts(when) if isinstance(when, datetime) else timestamp(when, "effective_at")
+        except BadField as exc:
+            raise ValueError(str(exc)) from None
+        body = builders.number_event_body(
+            self.partner,
+            to_e164(str(event.get("number") or "")),
+            str(event.get("event")),
+            effective_at,
+            event_id=event.get("id"),
+        )
+        return self.sign("number_event", body)
+
     def push_batches(
-        self, signed: Iterable[dict[str, Any]], kind: str = "record", batch_size: int = MAX_BATCH
+        self,
+        signed: Iterable[dict[str, Any]],
+        kind: str = "record",
+        batch_size: int = MAX_BATCH,
+        dry_run: bool = False,
     ) -> Iterator[list[PushResult]]:
-        """Push any number of signed records (or acks) in batches, yielding each batch's results."""
+        """Push any number of signed records (acks, number events) in batches, yielding each batch's results."""
         if not 1 <= batch_size <= MAX_BATCH:
             raise ConfigError(f"batch size must be 1 to {MAX_BATCH}, not {batch_size}")
-        push = self.push_records if kind == "record" else self.push_acks
+        send = self.sender(kind)
+
+        def push(batch: list[dict[str, Any]]) -> list[PushResult]:
+            return send(batch, dry_run=dry_run)
+
         batch: list[dict[str, Any]] = []
         for envelope in signed:
             batch.append(envelope)
@@ -121,6 +191,13 @@ class HubClient:
                 batch = []
         if batch:
             yield push(batch)
+
+    def sender(self, kind: str) -> Callable[..., list[PushResult]]:
+        """The one-batch push of ``kind`` (``record``, ``ack``, ``number_event``)."""
+        senders = {"record": self.push_records, "ack": self.push_acks, "number_event": self.push_number_events}
+        if kind not in senders:
+            raise ConfigError(f"nothing is pushed of kind {kind!r}")
+        return senders[kind]
 
     def _push(
         self, path: str, member: str, kind: str, signed: list[dict[str, Any]], dry_run: bool = False
@@ -246,6 +323,75 @@ class HubClient:
         digest = number_sha256(to_e164(number))
         return digest[5:] in set(self.hash_range(digest[:5]))
 
+    # -- reassigned numbers (PROTOCOL.md section 10) ---------------------------
+    def reassigned(self, number: str, since: str | date | datetime) -> Reassignment:
+        """``GET /v1/numbers/<e164>/reassigned``: was ``number`` given to a new subscriber at or after ``since``?
+
+        ``number`` in any form phonenumbers reads with region ID;
+        ``since`` a datetime, a date (00:00 Jakarta time that day), or the
+        text of either. Raises :class:`~partners.numbers.BadNumber` or
+        ``ValueError`` for what cannot be asked.
+        """
+        e164, asked = to_e164(number), _since(since)
+        answer = self.transport.get_json(f"/v1/numbers/{quote(e164, safe='+')}/reassigned", {"since": asked})
+        return _reassignment(answer, e164, asked)
+
+    def reassigned_batch(
+        self, questions: Iterable[Any], since: str | date | datetime | None = None, batch_size: int = MAX_BATCH
+    ) -> list[Reassignment]:
+        """``POST /v1/numbers/reassigned`` for any number of questions; one answer each, in order.
+
+        A question is a number (asked about ``since``), a ``(number, since)``
+        pair or a ``{"number", "since"}`` mapping. Questions go 1000 (at most
+        ``batch_size``) a request. A number that is no number is answered
+        here with ``invalid-number`` in ``error`` and not sent; one the hub
+        refuses carries its problem: neither spoils the others.
+        """
+        out: list[Reassignment] = []
+        for batch in self.reassigned_batches(questions, since, batch_size):
+            out.extend(batch)
+        return out
+
+    def reassigned_batches(
+        self, questions: Iterable[Any], since: str | date | datetime | None = None, batch_size: int = MAX_BATCH
+    ) -> Iterator[list[Reassignment]]:
+        """As :meth:`reassigned_batch`, yielding each batch's answers as they come (for a progress bar)."""
+        if not 1 <= batch_size <= MAX_BATCH:
+            raise ConfigError(f"batch size must be 1 to {MAX_BATCH}, not {batch_size}")
+        default = None if since is None else _since(since)
+        batch: list[Reassignment | tuple[str, str]] = []
+        for question in questions:
+            batch.append(_question(question, default))
+            if sum(isinstance(q, tuple) for q in batch) == batch_size:
+                yield self._ask(batch)
+                batch = []
+        if batch:
+            yield self._ask(batch)
+
+    def _ask(self, batch: list[Reassignment | tuple[str, str]]) -> list[Reassignment]:
+        """Send the askable questions of ``batch`` in one request; answers in ``batch``'s order."""
+        # The hub refuses a request repeating a question (arrays hold no duplicates): ask each once.
+        asked = list(dict.fromkeys(q for q in batch if isinstance(q, tuple)))
+        answers: list[Any] = []
+        if asked:
+            _status, reply = self.transport.post_json(
+                "/v1/numbers/reassigned", {"queries": [{"number": n, "since": s} for n, s in asked]}
+            )
+            answers = reply.get("answers") if isinstance(reply, dict) else None  # type: ignore[assignment]
+            if not isinstance(answers, list) or len(answers) != len(asked):
+                raise VerificationFailed(
+                    f"/v1/numbers/reassigned answered {len(answers or [])} answers for {len(asked)} questions"
+                )
+        replies: dict[tuple[str, str], Reassignment] = {}
+        for (number, when), reply_item in zip(asked, answers, strict=True):
+            if isinstance(reply_item, dict) and "error" in reply_item:
+                if reply_item.get("number") != number:
+                    raise VerificationFailed(f"an answer for {reply_item.get('number')!r} where {number} was asked")
+                replies[(number, when)] = Reassignment(number, when, None, error=item_rejected(reply_item["error"]))
+            else:
+                replies[(number, when)] = _reassignment(reply_item, number, when)
+        return [q if isinstance(q, Reassignment) else replies[q] for q in batch]
+
     # -- attest --------------------------------------------------------------
     def attest(
         self, numbers: list[str], as_of: str | None = None, attestation_id: str | None = None
@@ -358,3 +504,45 @@ class HubClient:
             path = list(proof.get("path", []))
         self.trust.consistency(a, b, path)
         return a, b
+
+
+def _since(value: str | date | datetime) -> str:
+    """A question's ``since`` on the wire: a protocol timestamp, or a date as ``YYYY-MM-DD``."""
+    if isinstance(value, datetime):
+        return format_ts(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    try:
+        return since_value(value)
+    except BadField as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _question(question: Any, default: str | None) -> Reassignment | tuple[str, str]:
+    """``(E.164, since)`` to send, or the answer the SDK gives itself to a question it cannot send."""
+    if isinstance(question, dict):
+        raw, when = question.get("number"), question.get("since")
+    elif isinstance(question, (tuple, list)):
+        raw, when = question[0], question[1] if len(question) > 1 else None
+    else:
+        raw, when = question, None
+    text = str(raw) if raw is not None else ""
+    asked = _since(when) if when is not None and when != "" else default
+    if asked is None:
+        raise ValueError(f"no since for {text!r}: give one per question or as since=")
+    try:
+        return to_e164(text), asked
+    except BadNumber as exc:
+        return Reassignment(text, asked, None, error=ItemRejected("invalid-number", 400, str(exc)))
+
+
+def _reassignment(answer: Any, number: str, since: str) -> Reassignment:
+    """A hub answer as a :class:`Reassignment`, checked against the question."""
+    if not isinstance(answer, dict) or answer.get("number") != number or answer.get("answer") not in ANSWERS:
+        raise VerificationFailed(f"the hub's reassignment answer for {number} is not one: {answer!r}"[:300])
+    reassigned_at = answer.get("reassigned_at")
+    if answer["answer"] == "yes" and not isinstance(reassigned_at, str):
+        raise VerificationFailed(
+            f"reassignment answer {answer['answer']!r} for {number} with reassigned_at {reassigned_at!r}"
+        )
+    return Reassignment(number, str(answer.get("since", since)), str(answer["answer"]), reassigned_at)

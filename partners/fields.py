@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from keys.timefmt import format_ts
-from keys.wire import CATEGORIES, CHANNELS, NEEDS_REASON, OUTCOMES, SHA256_RE, UUID_RE
+from keys.wire import CATEGORIES, CHANNELS, NEEDS_REASON, NUMBER_EVENTS, OUTCOMES, SHA256_RE, UUID_RE
 from partners import builders
 from partners.numbers import BadNumber, to_e164
 
@@ -39,6 +39,31 @@ CHANNEL_ALIASES = {
     "chat": "messaging",
     "lainnya": "other",
 }
+
+#: Lifecycle events as operators' exports name them (Indonesian and the usual English words).
+EVENT_ALIASES = {
+    "disconnect": "disconnected",
+    "deactivated": "disconnected",
+    "churned": "disconnected",
+    "putus": "disconnected",
+    "diputus": "disconnected",
+    "pemutusan": "disconnected",
+    "terputus": "disconnected",
+    "nonaktif": "disconnected",
+    "dinonaktifkan": "disconnected",
+    "berhenti": "disconnected",
+    "reassign": "reassigned",
+    "recycled": "reassigned",
+    "daur_ulang": "reassigned",
+    "didaur_ulang": "reassigned",
+    "dialihkan": "reassigned",
+    "pelanggan_baru": "reassigned",
+    "aktivasi_ulang": "reassigned",
+    "diaktifkan_kembali": "reassigned",
+}
+#: A number event's columns (``events push``); ``operator`` may be given, and must then be you.
+EVENT_COLUMNS = ("id", "operator", "number", "event", "effective_at")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 #: A record as one flat row, evidence members lifted to the top: the CSV
 #: columns ``push`` reads (:func:`record_from_fields`) and ``pull`` writes.
@@ -149,6 +174,31 @@ def timestamp(value: Any, name: str) -> str:
     return format_ts(parsed.astimezone(UTC))
 
 
+def since_value(value: Any, name: str = "since") -> str:
+    """A reassignment question's ``since``: a date (``2026-10-01``, 00:00 Jakarta time, sent as is) or a time.
+
+    The protocol takes both on the wire; a date is kept a date so the hub's
+    answer echoes what the question said.
+    """
+    raw = str(value).strip()
+    if _DATE.fullmatch(raw):
+        try:
+            datetime.strptime(raw, "%Y-%m-%d")
+        except ValueError:
+            raise BadField(f"{name} {raw!r} is not a real date") from None
+        return raw
+    return timestamp(raw, name)
+
+
+def event(value: Any) -> str:
+    """``disconnected`` or ``reassigned``, also as an export writes it (``putus``, ``didaur ulang``)."""
+    name = "_".join(str(value).strip().lower().replace("-", " ").split())
+    name = EVENT_ALIASES.get(name, name)
+    if name not in NUMBER_EVENTS:
+        raise BadField(f"event {value!r} is not one of {', '.join(NUMBER_EVENTS)} (or putus, didaur ulang)")
+    return name
+
+
 def uuid(value: Any, name: str) -> str:
     out = str(value).strip().lower()
     if not UUID_RE.fullmatch(out):
@@ -231,4 +281,26 @@ def ack_from_fields(row: dict[str, Any], partner: str) -> dict[str, Any]:
         reason,
         acted_at=None if blank(acted) else timestamp(acted, "acted_at"),
         ack_id=None if blank(row.get("id")) else uuid(row.get("id"), "id"),
+    )
+
+
+def number_event_from_fields(row: dict[str, Any], operator: str) -> dict[str, Any]:
+    """An unsigned number event from a ``number,event,effective_at[,id][,operator]`` row.
+
+    ``effective_at`` as a date alone (``2026-12-01``) is 00:00 Jakarta time
+    that day, the way operators' monthly exports date their events.
+    """
+    given = row.get("operator")
+    if not blank(given) and str(given).strip() != operator:
+        raise BadField(f"operator {given!r} is not you ({operator!r})")
+    if blank(row.get("event")):
+        raise BadField("no event (disconnected or reassigned)")
+    if blank(row.get("effective_at")):
+        raise BadField("no effective_at (the date the event took effect)")
+    return builders.number_event_body(
+        operator,
+        number(row.get("number")),
+        event(row.get("event")),
+        timestamp(row.get("effective_at"), "effective_at"),
+        event_id=None if blank(row.get("id")) else uuid(row.get("id"), "id"),
     )

@@ -20,7 +20,16 @@ from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
 
 from partners.errors import InputError
-from partners.fields import RECORD_COLUMNS, BadField, RecordDefaults, ack_from_fields, record_from_fields
+from partners.fields import (
+    EVENT_COLUMNS,
+    RECORD_COLUMNS,
+    BadField,
+    RecordDefaults,
+    ack_from_fields,
+    number_event_from_fields,
+    record_from_fields,
+    since_value,
+)
 from partners.numbers import BadNumber, to_e164
 
 T = TypeVar("T")
@@ -43,6 +52,26 @@ COLUMN_ALIASES: dict[str, str] = {
     "berlaku_sampai": "expires_at",
     "hasil": "outcome",
 }
+#: Column names of operators' disconnection and reassignment exports (``events push``), Indonesian ones
+#: translated as for records; ``tanggal`` (date) is the event's date only in such an export.
+EVENT_COLUMN_ALIASES: dict[str, str] = {
+    **COLUMN_ALIASES,
+    "peristiwa": "event",
+    "kejadian": "event",
+    "jenis": "event",
+    "status": "event",
+    "berlaku_sejak": "effective_at",
+    "berlaku_mulai": "effective_at",
+    "tanggal": "effective_at",
+    "tanggal_berlaku": "effective_at",
+    "tanggal_efektif": "effective_at",
+    "effective_date": "effective_at",
+    "date": "effective_at",
+    "operator": "operator",
+}
+#: Columns of a reassignment question file (``reassigned``): ``number[,since]``.
+QUESTION_COLUMN_ALIASES: dict[str, str] = {**COLUMN_ALIASES, "sejak": "since", "tanggal": "since", "date": "since"}
+QUESTION_COLUMNS = frozenset({"number", "since"})
 #: What a spreadsheet writes between cells: a comma, or a semicolon where the
 #: decimal separator is a comma (an Indonesian locale), or a tab.
 DELIMITERS = (",", ";", "\t")
@@ -86,23 +115,28 @@ def detect_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def column_name(header: str) -> str:
+def column_name(header: str, aliases: dict[str, str] = COLUMN_ALIASES) -> str:
     """A header cell as the protocol's column name: lowercased, spaces as ``_``, Indonesian names translated."""
     name = "_".join(header.strip().lower().replace("-", " ").split())
-    return COLUMN_ALIASES.get(name, name)
+    return aliases.get(name, name)
 
 
 def csv_rows(
-    path: str, known: frozenset[str], warn: Callable[[str], None]
+    path: str,
+    known: frozenset[str],
+    warn: Callable[[str], None],
+    aliases: dict[str, str] = COLUMN_ALIASES,
+    handle: IO[str] | None = None,
 ) -> Iterator[tuple[int, dict[str, str], dict[str, str]]]:
     """``(first line, row, raw)`` of a CSV with a header.
 
     The delimiter (comma, semicolon or tab) is read off the header line;
-    column names are lowercased and Indonesian ones translated
-    (:data:`COLUMN_ALIASES`); ``raw`` is the row's cells under the file's own
-    header, for the rejects file.
+    column names are lowercased and Indonesian ones translated (``aliases``:
+    :data:`COLUMN_ALIASES` for records and acks); ``raw`` is the row's cells
+    under the file's own header, for the rejects file. ``handle``: read
+    from it instead of opening ``path`` (which then only names it).
     """
-    handle = _open(path)
+    handle = handle or _open(path)
     with handle:
         first_line = handle.readline()
         if not first_line.strip():
@@ -115,13 +149,13 @@ def csv_rows(
             return
         except csv.Error as exc:
             raise InputError(f"{path}: line 1: {exc}") from None
-        names = [column_name(h) for h in header]
+        names = [column_name(h, aliases) for h in header]
         if "number" in known and "number" not in names:
             raise InputError(
                 f"{path}: no number column in the header ({', '.join(h.strip() for h in header) or 'empty'}); "
                 f"name it number, msisdn or nomor (cells separated by {_DELIMITER_NAMES[delimiter]})"
             )
-        ignored = sorted({n for n in names if n and n not in known})
+        ignored = sorted({h.strip() for h, n in zip(header, names, strict=True) if n and n not in known})
         if ignored:
             warn(f"{path}: ignoring columns {', '.join(ignored)} (never sent to the hub)")
         last = reader.line_num
@@ -199,9 +233,98 @@ def read_acks(path: str, fmt: str, partner: str, warn: Callable[[str], None]) ->
                 yield Row(line, error=str(exc), raw=cells)
 
 
-def read_numbers(path: str) -> Iterator[Row[str]]:
-    """One number per line (any form phonenumbers reads with region ID); ``#`` starts a comment."""
-    handle = _open(path)
+def read_number_events(
+    path: str, fmt: str, operator: str, warn: Callable[[str], None]
+) -> Iterator[Row[dict[str, Any]]]:
+    """Rows of an operator's disconnection and reassignment export as unsigned number events.
+
+    CSV: ``number,event,effective_at`` (also ``nomor``, ``peristiwa`` or
+    ``kejadian``, ``berlaku_sejak`` or ``tanggal``; see
+    :data:`EVENT_COLUMN_ALIASES`) with optional ``id`` and ``operator``;
+    JSONL: the same members, or whole signed events passed through.
+    """
+    rows = csv_rows(path, frozenset(EVENT_COLUMNS), warn, EVENT_COLUMN_ALIASES) if fmt == "csv" else jsonl_rows(path)
+    for line, value, cells in rows:
+        if not isinstance(value, dict):
+            yield Row(line, error="an event line must be a JSON object", raw=cells)
+        elif "__error__" in value:
+            yield Row(line, error=str(value["__error__"]), raw=cells)
+        elif "number_event" in value and "signature" in value:
+            yield Row(line, value=value, raw=cells)
+        else:
+            if fmt == "jsonl":
+                value = {column_name(str(k), EVENT_COLUMN_ALIASES): v for k, v in value.items()}
+            try:
+                yield Row(line, value=number_event_from_fields(value, operator), raw=cells)
+            except BadField as exc:
+                yield Row(line, error=str(exc), raw=cells)
+
+
+def read_questions(path: str, default_since: str | None, warn: Callable[[str], None]) -> Iterator[Row[tuple[str, str]]]:
+    """``(E.164 number, since)`` per line of a reassignment question file.
+
+    One number per line (``#`` starts a comment), or a CSV of
+    ``number[,since]``, with a header (``number``/``nomor``, ``since``/
+    ``sejak``/``tanggal``) or without one (number first). A row without its
+    own ``since`` asks about ``default_since`` (``--since``); without either
+    it is a bad row.
+    """
+    with _open(path) as handle:
+        text = handle.read()  # read once: stdin cannot be read twice, and questions are a few MB at most
+    first = next((line for line in text.splitlines() if line.split("#", 1)[0].strip()), None)
+    if first is None:
+        return
+    delimiter = detect_delimiter(first.split("#", 1)[0])
+    cells = next(csv.reader([first], delimiter=delimiter))
+    if len(cells) < 2:
+        rows: Iterator[tuple[int, dict[str, str]]] = (
+            (row.line, {"__error__": row.error} if row.error else {"number": str(row.value)})
+            for row in read_numbers(path, validate=False, handle=io.StringIO(text))
+        )
+    elif any(column_name(c, QUESTION_COLUMN_ALIASES) == "number" for c in cells):
+        found = csv_rows(path, QUESTION_COLUMNS, warn, QUESTION_COLUMN_ALIASES, handle=io.StringIO(text))
+        rows = ((line, value) for line, value, _raw in found)
+    else:
+        rows = _headerless(io.StringIO(text), delimiter)
+    for line, value in rows:
+        if "__error__" in value:
+            yield Row(line, error=value["__error__"])
+            continue
+        asked = value.get("since") or ""
+        try:
+            number = to_e164(value.get("number") or "")
+            when = since_value(asked) if asked.strip() else default_since
+        except (BadNumber, BadField) as exc:
+            yield Row(line, error=str(exc))
+            continue
+        if when is None:
+            yield Row(line, error="no since (add a since column or pass --since)")
+        else:
+            yield Row(line, value=(number, when))
+
+
+def _headerless(handle: IO[str], delimiter: str) -> Iterator[tuple[int, dict[str, str]]]:
+    with handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        last = 0
+        for cells in reader:
+            first, last = last + 1, reader.line_num
+            text = [c.strip() for c in cells]
+            if not any(text) or text[0].startswith("#"):
+                continue
+            if len(text) > 2 and any(text[2:]):
+                yield first, {"__error__": f"{len(text)} cells; a question is number[,since]"}
+                continue
+            yield first, {"number": text[0], "since": text[1] if len(text) > 1 else ""}
+
+
+def read_numbers(path: str, validate: bool = True, handle: IO[str] | None = None) -> Iterator[Row[str]]:
+    """One number per line (any form phonenumbers reads with region ID); ``#`` starts a comment.
+
+    ``validate=False`` yields each line's text as it is, for a caller that
+    checks it itself; ``handle`` is read instead of opening ``path``.
+    """
+    handle = handle or _open(path)
     with handle:
         for line_number, line in enumerate(handle, start=1):
             text = line.split("#", 1)[0].strip()
@@ -209,6 +332,9 @@ def read_numbers(path: str) -> Iterator[Row[str]]:
                 continue
             if line_number == 1 and text.lower() in NUMBER_ALIASES:
                 continue  # a one-column CSV's header
+            if not validate:
+                yield Row(line_number, value=text)
+                continue
             try:
                 yield Row(line_number, value=to_e164(text))
             except BadNumber as exc:

@@ -1,6 +1,7 @@
 """A push of a whole input file: rows to signed objects to batches to a summary.
 
-Shared by ``python -m partners push`` (records) and ``ack`` (acks). The
+Shared by ``python -m partners push`` (records), ``ack`` (acks) and
+``events push`` (number events). The
 rules that make a run safe to repeat live here:
 
 * a row whose id was already accepted in an earlier run (the journal says
@@ -29,14 +30,15 @@ from partners.journal import Journal, entry
 from partners.rejects import Rejects
 from partners.results import DUPLICATE, REJECTED, PushResult, Summary
 
-SIGNING_TIME = {"record": "issued_at", "ack": "acted_at"}
+#: The member holding the signing time, per kind; a number event has none (it is all facts).
+SIGNING_TIME = {"record": "issued_at", "ack": "acted_at", "number_event": None}
 
 
 def facts(kind: str, body: dict[str, Any]) -> dict[str, Any]:
     """A body without its id and signing time (and an ``observed_at`` that merely copies it)."""
     stamp = SIGNING_TIME[kind]
     out = {k: v for k, v in body.items() if k not in ("id", stamp)}
-    if kind == "record" and body.get("observed_at") == body.get(stamp):
+    if kind == "record" and body.get("observed_at") == body.get("issued_at"):
         out.pop("observed_at", None)
     return out
 
@@ -75,7 +77,7 @@ class PushRun:
         """
         self._earlier = self.journal.accepted(self.kind)
         self.summary.dry_run = self.dry_run
-        send = self.client.push_records if self.kind == "record" else self.client.push_acks
+        send = self.client.sender(self.kind)
 
         def push(signed: list[dict[str, Any]]) -> list[PushResult]:
             return send(signed, dry_run=self.dry_run)

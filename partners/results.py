@@ -61,6 +61,36 @@ class AttestationResult:
     new: bool
 
 
+#: The Reassigned Numbers Database's answers (PROTOCOL.md section 10).
+YES = "yes"
+NO = "no"
+NO_DATA = "no_data"
+ANSWERS = (YES, NO, NO_DATA)
+
+
+@dataclass(frozen=True)
+class Reassignment:
+    """The hub's answer to "was this number given to a new subscriber since then?".
+
+    ``answer`` is ``yes`` (``reassigned_at`` the latest reassignment at or
+    after ``since``), ``no``, or ``no_data`` (the hub has no lifecycle events
+    from that far back: ask the operator). In a batch, a question the hub
+    (or the SDK, for a number that is no number) could not answer has
+    ``answer`` None and its problem in ``error``; ``number`` is then the
+    text as asked.
+    """
+
+    number: str
+    since: str
+    answer: str | None
+    reassigned_at: str | None = None
+    error: ItemRejected | None = None
+
+    @property
+    def reassigned(self) -> bool:
+        return self.answer == YES
+
+
 @dataclass
 class Summary:
     """Counts of a run: the CLI's last line and its exit code."""

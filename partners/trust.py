@@ -106,6 +106,9 @@ class Trust:
     def record_item(self, signed: dict[str, Any], receipt_envelope: dict[str, Any]) -> dict[str, Any]:
         """A served record: its receipt verifies and describes it, and its issuer signed it.
 
+        A record whose issuer is the hub itself (the ``receipt``'s ``hub``: an
+        unblock of a reassigned number) is checked with the hub's keys.
+
         The record's JCS bytes are computed once for both checks (they are
         the costliest part of verifying a pull).
         """
@@ -120,7 +123,10 @@ class Trust:
             if sha256_hex(message) != receipt["sha256"]:
                 raise ReceiptMismatch("the receipt's sha256 is not the hash of this record: its content differs")
             issuer = str(body.get("issuer"))
-            verify_bytes(self.key(issuer, signature["kid"]), message, b64u_decode(signature["value"]))
+            # The hub issues unblocks itself when a number is reassigned (PROTOCOL.md section 10),
+            # as its own id and with a key of its published set; no partner may hold that id.
+            owner = None if issuer == receipt["hub"] else issuer
+            verify_bytes(self.key(owner, signature["kid"]), message, b64u_decode(signature["value"]))
             return receipt
         except SigningError as exc:
             raise VerificationFailed(f"record {record_id}: {exc}") from None
@@ -183,7 +189,7 @@ class Trust:
 def _object_id(signed_object: dict[str, Any] | None) -> str:
     if not isinstance(signed_object, dict):
         return "?"
-    for kind in ("record", "ack", "attestation"):
+    for kind in ("record", "ack", "attestation", "number_event"):
         body = signed_object.get(kind)
         if isinstance(body, dict):
             return str(body.get("id", "?"))

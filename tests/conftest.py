@@ -168,7 +168,11 @@ def make_app(cleaner: sa.Engine, hub_env: dict[str, str]) -> Iterator[Callable[.
     apps: list[Flask] = []
 
     def build(hub_key: bool = True, **extra: Any) -> Flask:
-        app = create_app({**_overrides(hub_env), **extra})
+        settings = {**_overrides(hub_env), **extra}
+        if "HUB_URL" not in extra:
+            # The test client's host, fixed as gunicorn.conf.py fixes a hub's own address: other hosts are refused.
+            settings.update(HUB_URL="http://localhost", HUB_URL_FROM_BIND=True)
+        app = create_app(settings)
         if hub_key:  # what `make run` does after migrating: the hub's first signing key
             with app.app_context():
                 ensure_key(app)

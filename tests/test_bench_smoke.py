@@ -21,6 +21,7 @@ PG_URL = os.environ.get("TEST_DATABASE_URL")
 
 SCRIPTS = {
     # each script's every path, with as few hub starts as that takes
+    "lifecycle_live.py": ["--events", "300", "--questions", "20", "--batches", "2", "--rounds", "1", "--workers", "1"],
     "lookup_live.py": ["--records", "300", "--lookups", "20", "--rounds", "1", "--workers", "2", "--push-batches", "1"],
     "pull_live.py": ["--records", "300", "--workers", "1"],
     "push_live.py": ["--batches", "1", "--batch-size", "50", "--big", "700"],

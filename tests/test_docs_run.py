@@ -38,7 +38,7 @@ def first_hour() -> str:
 
 def walkthrough() -> str:
     text = (ROOT / "docs" / "walkthrough.md").read_text(encoding="utf-8")
-    body = text.split("## 14.", 1)[0]  # the demo section wants an empty hub of its own
+    body = text.split("## 15.", 1)[0]  # the demo section wants an empty hub of its own
     blocks = [b for b in shell_blocks(body) if b.strip() != "make run"]
     assert len(blocks) > 15
     return "\n".join(blocks)

@@ -137,6 +137,8 @@ def test_every_example_object_is_its_conformance_vector():
     receipts = {r["name"]: r["envelope"] for r in log["receipts"]}
     assert examples.RECORD_RECEIPT == receipts["receipt-record-block"]
     assert examples.ACK_RECEIPT == receipts["receipt-ack"]
+    assert examples.NUMBER_EVENT == log["leaves"][4]["entry"]
+    assert examples.NUMBER_EVENT_RECEIPT == receipts["receipt-number-event"]
     assert examples.TREE_HEAD == log["tree_heads"][4]["envelope"]
     inclusion = next(p for p in log["inclusion"] if (p["index"], p["size"]) == (2, 5))
     assert examples.INCLUSION == {k: inclusion[k] for k in ("index", "size", "path")}

@@ -59,6 +59,28 @@ def test_demo_world_once_then_refused_and_usable_by_the_partner_cli(app: Flask, 
         matches = [m for (m,) in db.session.execute(select(Attestation.match))]
         assert matches.count(False) == 1 and matches.count(True) >= 7
 
+        # Operators recycled blocked numbers: the hub lifted the earlier blocks with its own unblocks,
+        # which partners pulled and acked, and refused a late complaint about an earlier subscriber.
+        from hub.records.lifecycle import NumberEvent
+
+        events = db.session.scalars(select(NumberEvent)).all()
+        reassigned = {e.number: e for e in events if e.event == "reassigned"}
+        assert len(reassigned) == 3 and {e.event for e in events} == {"disconnected", "reassigned"}
+        assert all(e.blocks_lifted >= 1 for e in reassigned.values())
+        hub_unblocks = [r for r in records if r.issuer == app.config["HUB_ID"]]
+        assert len(hub_unblocks) == sum(e.blocks_lifted for e in reassigned.values())
+        assert {r.number for r in hub_unblocks} == set(reassigned)
+        by_id = {r.id: r for r in records}
+        assert all(by_id[r.supersedes].lifted_by == r.id for r in hub_unblocks)
+        hub_ids = {r.id for r in hub_unblocks}
+        assert any(a.record_id in hub_ids and a.outcome == "unblocked" for a in acted)
+    import re
+
+    stale = re.search(
+        r"3 numbers reassigned \(([0-9]+) blocks? lifted by the hub, ([0-9]+) stale complaints? refused\)", made.output
+    )
+    assert stale is not None and int(stale.group(1)) >= 3 and int(stale.group(2)) >= 1, made.output
+
     for profile in PROFILES:
         env = (out / f"{profile.id}.env").read_text()
         assert f"TANGKAL_PARTNER={profile.id}\n" in env and "TANGKAL_CLIENT_SECRET=" in env
@@ -113,7 +135,7 @@ def test_demo_env_files_follow_the_serving_address_and_its_hints_work_as_printed
         for profile in PROFILES:
             assert f"TANGKAL_HUB_URL=http://127.0.0.1:{port}\n" in (tmp_path / "demo" / f"{profile.id}.env").read_text()
         hints = [line.strip() for line in made.output.splitlines() if line.startswith("  (set -a;")]
-        assert len(hints) == 2, made.output
+        assert len(hints) == 3, made.output  # pull, a report, and the recycled numbers' reassignment
         assert all(re.search(r"; (tangkal|\S*python\S* -m partners) ", h) for h in hints), hints
         assert not any(h.split("set +a; ")[1].startswith("python ") for h in hints)  # a bare python lacks the packages
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TANGKAL_", "PYTHONPATH"))}
@@ -130,3 +152,8 @@ def test_demo_env_files_follow_the_serving_address_and_its_hints_work_as_printed
         shown = subprocess.run(["bash", "-c", hints[1]], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
         assert shown.returncode == 0, shown.stderr
         assert "daily report" in shown.stdout and "verified" in shown.stdout
+        asked = subprocess.run(["bash", "-c", hints[2]], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert asked.returncode == 0, asked.stderr
+        answers = [line.split() for line in asked.stdout.splitlines()[1:]]
+        assert len(answers) == 3 and all(a[3] == "yes" for a in answers), asked.stdout
+        assert "3 numbers: 3 yes, 0 no, 0 no_data, 0 not answered" in asked.stderr

@@ -40,13 +40,21 @@ CLI_TIMEOUT = 300
 def serve(app: Flask) -> Iterator[str]:
     """The app on a real socket in a background thread; yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    # A hub without HUB_URL fixes its URL from the address it listens on (hub.origin, gunicorn.conf.py).
+    fixed = app.config.get("HUB_URL_FROM_BIND")
+    before = app.config.get("HUB_URL")
+    if fixed:
+        app.config["HUB_URL"] = url
     thread = threading.Thread(target=server.serve_forever, name="hub-under-test", daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield url
     finally:
         server.shutdown()
         thread.join(10)
+        if fixed:
+            app.config["HUB_URL"] = before
 
 
 def local_numbers(count: int, seed: int, carriers: tuple[str, ...] = tuple(LOCAL_PREFIXES)) -> list[str]:

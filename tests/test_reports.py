@@ -12,7 +12,7 @@ import csv
 import io
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import insert
@@ -308,9 +308,11 @@ def test_adhoc_reports(app, client, history, token):
         headers=kom,
     )
     assert future.status_code == 400  # over 400 days
+    # (1.1) an ad-hoc period ends at most one day past the hub's clock
+    soon_end = (datetime.now(UTC) + timedelta(hours=12)).strftime("%Y-%m-%dT%H:%M:%SZ")
     soon = client.post(
         "/v1/reports",
-        json={"kind": "adhoc", "start": "2026-10-01T00:00:00Z", "end": "2027-01-01T00:00:00Z"},
+        json={"kind": "adhoc", "start": "2026-10-01T00:00:00Z", "end": soon_end},
         headers=kom,
     )
     assert soon.get_json()["report"]["log_head"]["tree_head"]["size"] == 4
@@ -346,7 +348,11 @@ def test_live_report_reflects_api_activity(app, client, register, token):
     )
     report = client.post(
         "/v1/reports",
-        json={"kind": "adhoc", "start": "2026-01-01T00:00:00Z", "end": "2027-01-01T00:00:00Z"},
+        json={
+            "kind": "adhoc",
+            "start": (datetime.now(UTC) - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "end": (datetime.now(UTC) + timedelta(hours=12)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        },
         headers=auth,
     ).get_json()["report"]
     row = _rows(report)["telkomsel"]

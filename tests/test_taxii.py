@@ -9,6 +9,7 @@ and it sees exactly what it may pull, nothing else.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -18,10 +19,9 @@ from stix2validator import ValidationOptions, validate_instance
 from taxii2client.v21 import Server, as_pages
 
 from hub.taxii import stix
-from keys.jcs import canonicalize
 from keys.jwk import key_from_jwks
 from keys.signing import verify_object
-from keys.timefmt import parse_ts
+from keys.timefmt import format_ts, parse_ts
 from tests.records_world import FOREIGN, ISAT, TSEL, TSEL2, XL, World
 from tests.support import PartnerCreds, basic_auth, bearer, record_body, register_partner
 from tests.test_partners_support import serve
@@ -243,39 +243,23 @@ def test_a_block_and_its_unblock_in_one_batch_make_two_versions(world: World):
 
 def test_an_unblock_the_hub_issues_flows_like_any_other(app, world: World):
     """A reassigned number's blocks are lifted by unblocks whose issuer is the hub (HUB_ID), signed with its key."""
-    from hub.db import db
-    from hub.records import ingest
-    from hub.records.numbers import check_e164
-    from hub.signing import signer
-
     block = world.block(world.telkomsel, ISAT)
     bid = block["record"]["id"]
-    with app.app_context():
-        hub_id = app.config["HUB_ID"]
-        body = record_body(
-            hub_id,
-            ISAT,
-            action="unblock",
-            supersedes=bid,
-            reason="number reassigned (event 5b0e8d2c-0000-4000-8000-000000000000)",
-            evidence={"complaints": 0, "ref": "5b0e8d2c-0000-4000-8000-000000000000"},
-        )
-        body.pop("confidence")
-        envelope = signer().sign("record", body)
-        candidate = ingest.Candidate(
-            index=0,
-            envelope=envelope,
-            body=body,
-            kid=envelope["signature"]["kid"],
-            info=check_e164(ISAT),
-            record_bytes=canonicalize(body),
-            leaf=canonicalize(envelope),
-            issued_at=parse_ts(body["issued_at"]),
-            in_force_until=None,
-            assignees={"indosat", "whatsapp", "telegram"},
-        )
-        ingest._store([candidate], app.extensions["tangkal.clock"].now(), [], signer())
-        db.session.commit()
+    hub_id = app.config["HUB_ID"]
+    effective = format_ts(parse_ts(block["record"]["issued_at"]) + timedelta(seconds=1))
+    event = {
+        "id": str(uuid.uuid4()),
+        "operator": "indosat",
+        "number": ISAT,
+        "event": "reassigned",
+        "effective_at": effective,
+    }
+    resp = world.client.post(
+        "/v1/number-events",
+        json={"number_events": [world.indosat.sign("number_event", event)]},
+        headers=world.auth(world.indosat),
+    )
+    assert resp.get_json()["results"][0]["status"] == "accepted", resp.get_json()
     for who in (world.indosat, world.whatsapp, world.kominfo):
         (obj,) = [o for o in all_objects(world, who) if o["type"] == "indicator" and o["id"] == f"indicator--{bid}"]
         assert obj["revoked"] is True, who.id

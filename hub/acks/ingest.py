@@ -127,10 +127,10 @@ class AckJudge:
             accepted.append(c)
         return accepted
 
-    def store(self, accepted: list[AckCandidate], received_at: datetime) -> list[Stored]:
+    def store(self, accepted: list[AckCandidate]) -> list[Stored]:
         session = db.session()
         me = self.caller.partner_id
-        start = log.reserve(session, len(accepted))
+        start, received_at = log.reserve_with_time(session, len(accepted))
         rows = []
         for offset, c in enumerate(accepted):
             rows.append(

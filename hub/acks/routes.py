@@ -6,6 +6,7 @@ from flask import Blueprint, Response, jsonify
 
 from hub.acks import attest as attestations
 from hub.acks import ingest
+from hub.acks import visibility as _visibility  # noqa: F401  (registers the log's rule for acks)
 from hub.acks.schemas import (
     EXAMPLE_ACK,
     EXAMPLE_ACK_RECEIPT,

@@ -13,15 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import current_app, g, request
+from flask import g, request
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from sqlalchemy import bindparam, exists, select
 
-from hub import clock
+from hub import clock, origin
 from hub.auth.models import OAuthClient, Partner, RevokedToken
 from hub.auth.scopes import SCOPES_BY_KIND
-from hub.db import db
+from hub.db import db, reads
 from hub.problems import Problem, unauthorized
 from hub.signing import token_keys
 
@@ -49,9 +49,8 @@ class Caller:
 
 
 def hub_url() -> str:
-    """``HUB_URL`` where set, else the URL this request came in on."""
-    configured = current_app.config.get("HUB_URL")
-    return configured or request.url_root.rstrip("/")
+    """The hub's URL, fixed when it started (hub.origin); never taken from the request's Host."""
+    return origin.hub_url()
 
 
 class TokenKeyUnknown(ValueError):
@@ -150,7 +149,7 @@ def authenticate() -> Caller:
         raise unauthorized("The access token is invalid or expired.")
     # One statement: the revocation list, the client and its partner (a look-up's whole auth cost).
     params = {"jti": claims["jti"], "client_id": claims["client_id"]}
-    row = db.session.connection().execute(_CLIENT_STATE, params).one_or_none()
+    row = reads().execute(_CLIENT_STATE, params).one_or_none()
     revoked = row.revoked if row is not None else is_revoked(claims["jti"])
     if revoked:
         raise unauthorized("The access token has been revoked.")

@@ -18,10 +18,13 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     "reports:read": "read reconciliation reports",
     "reports:write": "request ad-hoc reports",
     "audit:read": "read the audit trail of who read what (the ministry)",
+    "numbers:write": "report the operator's own numbers' disconnections and reassignments",
 }
 
 SCOPES_BY_KIND: dict[str, frozenset[str]] = {
-    "operator": frozenset({"records:write", "records:read", "acks:write", "log:read", "attestations:write"}),
+    "operator": frozenset(
+        {"records:write", "records:read", "acks:write", "log:read", "attestations:write", "numbers:write"}
+    ),
     "ott": frozenset({"records:write", "records:read", "acks:write", "log:read", "attestations:write"}),
     "ministry": frozenset({"records:write", "records:read", "reports:read", "reports:write", "log:read", "audit:read"}),
 }

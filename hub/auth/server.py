@@ -272,13 +272,22 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]  # authlib is 
 
     CLIENT_AUTH_METHODS = AUTH_METHODS
 
+    def authenticate_endpoint_client(self, request: Any) -> Client:
+        """Refuse every other client before looking at the token.
+
+        authlib calls ``check_permission`` only for an active token, so an
+        operator would learn from ``{"active": false}`` that a token is dead.
+        """
+        client: Client = super().authenticate_endpoint_client(request)
+        if client.partner.kind != "ministry":
+            raise UnauthorizedClientError(description="Token introspection is for the ministry's clients.")
+        return client
+
     def query_token(self, token_string: str, token_type_hint: str | None) -> TokenView | None:
         return _query_token(token_string)
 
     def check_permission(self, token: TokenView, client: Client, request: Any) -> bool:
-        if client.partner.kind != "ministry":
-            raise UnauthorizedClientError(description="Token introspection is for the ministry's clients.")
-        return True
+        return True  # authenticate_endpoint_client admitted only the ministry
 
     def introspect_token(self, token: TokenView) -> dict[str, Any]:
         c = token.claims

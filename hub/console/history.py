@@ -2,14 +2,16 @@
 
 Each source is one function ``(ctx) -> list[Event]`` reading one kind of
 row for the number through an index (``records.number``, then the
-assignments' and acks' keys joined on each record's id, ``anomalies.number``); :data:`SOURCES`
-lists them and :func:`history` merges them by time. The number's lifecycle
-events (disconnected, reassigned: PROTOCOL 1.1 section 10) will be one more
-function appended to :data:`SOURCES`, nothing else.
+assignments' and acks' keys joined on each record's id, ``anomalies.number``,
+``number_events.number``); :data:`SOURCES` lists them and :func:`history`
+merges them by time. The number's lifecycle events (disconnected,
+reassigned: PROTOCOL 1.1 section 10) are shown at the moment they took
+effect, next to the hub's own unblocks they caused.
 
-Signed objects (records and acks) carry the hub's verdict on their
-partner's signature, checked here against the partner's registered key as
-the log holds the object: valid, valid with a key revoked since, invalid,
+Signed objects (records, acks, number events) carry the hub's verdict on their
+partner's signature, checked here against the partner's registered key (the
+hub's published key for the unblocks the hub issues itself) as the log holds
+the object: valid, valid with a key revoked since, invalid,
 or made with a key the hub does not know.
 """
 
@@ -22,13 +24,15 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from hub.acks.models import Ack
-from hub.auth.models import PartnerKey
+from hub.auth.models import HubKey, PartnerKey
 from hub.db import db
 from hub.ledger.models import LogEntry
 from hub.records.anomalies import Anomaly
+from hub.records.lifecycle import NumberEvent
 from hub.records.models import Assignment, Record
 from keys.errors import SigningError
 from keys.jwk import jwk_to_public_key
@@ -50,7 +54,7 @@ class Verdict:
 @dataclass(frozen=True)
 class Event:
     at: datetime
-    kind: str  # record | assigned | delivered | ack | anomaly (| lifecycle, later)
+    kind: str  # record | assigned | delivered | ack | anomaly | lifecycle
     partner: str | None
     record_id: str | None
     summary: dict[str, Any] = field(default_factory=dict)
@@ -64,7 +68,7 @@ class Context:
 
     number: str
     truncated: bool = False
-    keys: dict[tuple[str, str], PartnerKey | None] = field(default_factory=dict)
+    keys: dict[tuple[str, str], PartnerKey | HubKey | None] = field(default_factory=dict)
 
     @cached_property
     def records(self) -> list[tuple[Record, str]]:
@@ -82,7 +86,10 @@ class Context:
         envelope = json.loads(data)
         kid = str(envelope.get("signature", {}).get("kid", ""))
         if (partner, kid) not in self.keys:
-            self.keys[(partner, kid)] = db.session.get(PartnerKey, (partner, kid))
+            hub = partner == current_app.config["HUB_ID"]  # the hub's own unblocks (section 10)
+            self.keys[(partner, kid)] = (
+                db.session.get(HubKey, kid) if hub else db.session.get(PartnerKey, (partner, kid))
+            )
         key = self.keys[(partner, kid)]
         if key is None:
             return Verdict(UNKNOWN_KEY, kid)
@@ -90,6 +97,8 @@ class Context:
             verify_object(envelope, kind, jwk_to_public_key(key.jwk))
         except SigningError:
             return Verdict(INVALID, kid)
+        if isinstance(key, HubKey):
+            return Verdict(VALID, kid)  # a retired hub key stays published: what it signed still stands
         if key.status != "active":
             return Verdict(REVOKED_SINCE, kid, key.revoked_at)
         return Verdict(VALID, kid)
@@ -170,11 +179,40 @@ def anomaly_events(ctx: Context) -> list[Event]:
     ]
 
 
+def lifecycle_events(ctx: Context) -> list[Event]:
+    """The operator's disconnected and reassigned events, at the moment they took effect."""
+    rows = db.session.execute(
+        select(NumberEvent, LogEntry.data)
+        .join(LogEntry, LogEntry.idx == NumberEvent.log_index)
+        .where(NumberEvent.number == ctx.number)
+        .order_by(NumberEvent.effective_at)
+        .limit(LIMIT)
+    ).all()
+    return [
+        Event(
+            e.effective_at,
+            "lifecycle",
+            e.operator,
+            None,
+            {"event": e.event, "received_at": e.received_at, "blocks_lifted": e.blocks_lifted, "id": e.id},
+            ctx.verdict(e.operator, "number_event", data),
+            e.log_index,
+        )
+        for e, data in rows
+    ]
+
+
 #: The number's event sources, merged by :func:`history`; a new kind of event is one more function here.
-SOURCES: list[Callable[[Context], list[Event]]] = [record_events, assignment_events, ack_events, anomaly_events]
+SOURCES: list[Callable[[Context], list[Event]]] = [
+    record_events,
+    assignment_events,
+    ack_events,
+    anomaly_events,
+    lifecycle_events,
+]
 
 #: Among events at the same moment, the order they happen in.
-_ORDER = {"record": 0, "assigned": 1, "delivered": 2, "ack": 3, "anomaly": 4}
+_ORDER = {"lifecycle": -1, "record": 0, "assigned": 1, "delivered": 2, "ack": 3, "anomaly": 4}
 
 
 def history(number: str) -> tuple[list[Event], bool]:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from hub import clock
 from hub.auth.models import HubKey
 from hub.db import db
 from hub.ledger import tree
@@ -61,6 +62,41 @@ def reserve(session: Session, count: int) -> int:
         update(Counter).where(Counter.name == LOG_COUNTER).values(value=Counter.value + count).returning(Counter.value)
     ).scalar_one()
     return int(new_size) - count
+
+
+#: The protocol's precision: consecutive writers' acceptance times differ by at least this.
+TICK = timedelta(milliseconds=1)
+
+
+def reserve_with_time(session: Session, count: int) -> tuple[int, datetime]:
+    """``reserve``, and the acceptance time of the reserved entries, taken under the counter lock.
+
+    Taken after the lock, never before: the time a writer read before it
+    queued could be earlier than that of a writer that committed ahead of
+    it, and a reader that goes on from the last acceptance time it saw
+    (TAXII's ``added_after``) would miss the later commit. So the time is
+    at least one millisecond (the protocol's precision) after the previous
+    entry's, even if this instance's clock is behind another's: acceptance
+    times strictly increase with the log index, from one write transaction
+    to the next (a transaction's entries share one time).
+    """
+    start = reserve(session, count)
+    return start, monotonic_after(previous_received_at(session, start), clock.now())
+
+
+def previous_received_at(session: Session, start: int) -> datetime | None:
+    """The acceptance time of the entry just before ``start`` (committed: its writer held the lock before us)."""
+    if start == 0:
+        return None
+    found: datetime | None = session.scalar(select(LogEntry.received_at).where(LogEntry.idx == start - 1))
+    return found
+
+
+def monotonic_after(previous: datetime | None, now: datetime) -> datetime:
+    """Now, or one tick after ``previous`` when the clock has not moved past it (the monotonic rule)."""
+    if previous is None or now > previous:
+        return now
+    return previous + TICK
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,12 @@ from pydantic import BaseModel, Field
 from hub import examples
 from hub.api import query_model
 from hub.audit import service as audit
-from hub.auth.protect import current_caller, require
-from hub.ledger import log
+from hub.auth.protect import Caller, current_caller, require
+from hub.ledger import log, visibility
 from hub.openapi import operation
 from hub.problems import Problem
+from keys.merkle import leaf_hash
+from keys.wire import MAX_QUERY_INT
 
 bp = Blueprint("ledger", __name__)
 
@@ -35,8 +37,8 @@ class SignedTreeHead(BaseModel):
 
 
 class InclusionQuery(BaseModel):
-    index: Annotated[int, Field(ge=0)]
-    size: Annotated[int, Field(ge=1)]
+    index: Annotated[int, Field(ge=0, le=MAX_QUERY_INT)]
+    size: Annotated[int, Field(ge=1, le=MAX_QUERY_INT)]
 
 
 class InclusionProof(BaseModel):
@@ -48,8 +50,8 @@ class InclusionProof(BaseModel):
 
 
 class ConsistencyQuery(BaseModel):
-    first: Annotated[int, Field(ge=1)]
-    second: Annotated[int, Field(ge=1)]
+    first: Annotated[int, Field(ge=1, le=MAX_QUERY_INT)]
+    second: Annotated[int, Field(ge=1, le=MAX_QUERY_INT)]
 
 
 class ConsistencyProof(BaseModel):
@@ -61,12 +63,13 @@ class ConsistencyProof(BaseModel):
 
 
 class EntriesQuery(BaseModel):
-    start: Annotated[int, Field(ge=0)]
-    end: Annotated[int, Field(ge=0)] | None = None
+    start: Annotated[int, Field(ge=0, le=MAX_QUERY_INT)]
+    end: Annotated[int, Field(ge=0, le=MAX_QUERY_INT)] | None = None
 
 
 class Entries(BaseModel):
-    """The leaves' signed objects, in order; end is exclusive."""
+    """The leaves' signed objects, in order; end is exclusive. (1.1) An entry the caller may not see
+    is ``{"leaf_hash": "<hex>"}`` in its place; the ministry sees every entry."""
 
     start: int
     end: int
@@ -150,6 +153,19 @@ def entries() -> Response:
     if wanted_end < q.start:
         raise Problem("invalid-request", f"end {wanted_end} is below start {q.start}.")
     end = min(wanted_end, q.start + MAX_ENTRIES, current)
-    served = [json.loads(d) for d in log.entries(q.start, end)]
-    audit.record(current_caller(), count=len(served), numbers=audit.numbers_in(served), ids=[f"[{q.start},{end})"])
+    caller = current_caller()
+    served = _entries_for(caller, q.start, end)
+    audit.record(caller, count=len(served), numbers=audit.numbers_in(served), ids=[f"[{q.start},{end})"])
     return jsonify({"start": q.start, "end": end, "entries": served})
+
+
+def _entries_for(caller: Caller, start: int, end: int) -> list[dict[str, Any]]:
+    """The leaves in ``[start, end)``; one the caller may not see as its leaf hash (hub.ledger.visibility)."""
+    visible = visibility.visible_indices(caller, start, end)
+    out: list[dict[str, Any]] = []
+    for idx, data in enumerate(log.entries(start, end), start):
+        if visible is None or idx in visible:
+            out.append(json.loads(data))
+        else:
+            out.append({"leaf_hash": leaf_hash(data.encode("utf-8")).hex()})
+    return out

@@ -13,13 +13,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
 
 from hub.clock import JAKARTA
+from hub.db import reads
 from hub.problems import Problem
-from hub.records.lifecycle import earliest_effective_at, latest_reassignments
+from hub.records.lifecycle import earliest_and_latest, earliest_effective_at, latest_reassignments
 from hub.records.numbers import check_e164
 from keys.timefmt import TimestampError, format_ts, parse_ts
 
@@ -34,28 +36,41 @@ def parse_since(text: object, member: str = "since") -> datetime:
         raise Problem(
             "invalid-request", f"{member} is a timestamp like 2026-12-01T00:00:00Z or a date like 2026-12-01."
         )
-    found = _DATE.fullmatch(text)
-    try:
-        if found is not None:
-            moment = datetime.combine(date(*(int(g) for g in found.groups())), time(0), JAKARTA).astimezone(UTC)
-        else:
-            moment = parse_ts(text)
-    except (TimestampError, ValueError, OverflowError):
+    moment = _since_moment(text)
+    if moment is None:
         raise Problem(
             "invalid-request",
             f"{member} {text!r} is neither an RFC 3339 UTC timestamp (2026-12-01T00:00:00Z) nor a date (2026-12-01).",
-        ) from None
+        )
     if moment < EARLIEST_SINCE:
         raise Problem("invalid-request", f"{member} {text!r} is before 1970; ask about a later date.")
     return moment
 
 
+def _configured_begin() -> datetime | None:
+    configured = current_app.config.get("NUMBER_EVENTS_SINCE")
+    return parse_since(configured, "NUMBER_EVENTS_SINCE") if configured else None
+
+
+@lru_cache(maxsize=4096)
+def _since_moment(text: str) -> datetime | None:
+    """``since`` read once per distinct text: a batch usually asks about one date (None: not a date or time)."""
+    found = _DATE.fullmatch(text)
+    try:
+        if found is not None:
+            return datetime.combine(date(*(int(g) for g in found.groups())), time(0), JAKARTA).astimezone(UTC)
+        return parse_ts(text)
+    except (TimestampError, ValueError, OverflowError):
+        return None
+
+
+#: ``since`` echoed in the protocol's form, once per distinct moment.
+_shown_since = lru_cache(maxsize=4096)(format_ts)
+
+
 def records_begin() -> datetime | None:
     """Since when the hub's record of lifecycle events counts as complete."""
-    configured = current_app.config.get("NUMBER_EVENTS_SINCE")
-    if configured:
-        return parse_since(configured, "NUMBER_EVENTS_SINCE")
-    return earliest_effective_at()
+    return _configured_begin() or earliest_effective_at(reads())
 
 
 @dataclass(frozen=True)
@@ -65,9 +80,15 @@ class Question:
 
 
 def answer(questions: list[Question]) -> list[dict[str, Any]]:
-    """The answers, in order; two queries for the whole list."""
-    begin = records_begin()
-    latest = latest_reassignments(q.number for q in questions) if begin is not None else {}
+    """The answers, in order; two queries for the whole list, one for a single question."""
+    configured = _configured_begin()
+    if len(questions) == 1 and configured is None:
+        begin, last = earliest_and_latest(questions[0].number)
+        latest = {questions[0].number: last} if last is not None else {}
+    else:
+        conn = reads()
+        begin = configured or earliest_effective_at(conn)
+        latest = latest_reassignments((q.number for q in questions), conn) if begin is not None else {}
     out = []
     for q in questions:
         at = latest.get(q.number)
@@ -80,7 +101,7 @@ def answer(questions: list[Question]) -> list[dict[str, Any]]:
         out.append(
             {
                 "number": q.number,
-                "since": format_ts(q.since),
+                "since": _shown_since(q.since),
                 "answer": verdict,
                 "reassigned_at": format_ts(shown) if shown is not None else None,
             }

@@ -29,6 +29,7 @@ from hub.ledger.receipts import seq_for
 from hub.partner_keys import KeyRing
 from hub.problems import Problem
 from hub.records.anomalies import Anomaly, rereports
+from hub.records.lifecycle import latest_reassignments
 from hub.records.models import Assignment, Record
 from hub.records.numbers import NumberInfo, check_e164
 from hub.records.routing import RoutingTable
@@ -37,7 +38,7 @@ from hub.schemas import check_not_ahead
 from hub.signing import HubSigner, signer
 from keys.errors import CanonicalizationError
 from keys.jcs import sha256_hex
-from keys.timefmt import parse_ts
+from keys.timefmt import format_ts, parse_ts
 
 
 @dataclass
@@ -54,6 +55,8 @@ class Candidate:
     issued_at: datetime
     in_force_until: datetime | None
     assignees: set[str] = field(default_factory=set)
+    #: blocks: the earlier of observed_at and issued_at, which must not be before the number's latest reassignment
+    about: datetime | None = None
 
     @property
     def id(self) -> str:
@@ -109,7 +112,8 @@ def _judge_alone(index: int, item: Any, caller: Caller, now: datetime) -> Candid
         leaf = canonicalize_known(item)
     except CanonicalizationError as exc:
         raise Problem("invalid-record", f"The record cannot be canonicalized (RFC 8785): {exc}") from None
-    return Candidate(index, item, body, sig["kid"], info, record_bytes, leaf, issued_at, in_force_until)
+    about = min(parse_ts(body["observed_at"]), issued_at) if action == "block" else None
+    return Candidate(index, item, body, sig["kid"], info, record_bytes, leaf, issued_at, in_force_until, about=about)
 
 
 class RecordJudge:
@@ -146,6 +150,7 @@ class RecordJudge:
             ):
                 block_assignees.setdefault(rid, set()).add(pid)
         routing = RoutingTable.load()
+        reassigned = latest_reassignments(c.info.e164 for c in candidates if c.body["action"] == "block")
 
         accepted: list[Candidate] = []
         batch: dict[str, Candidate] = {}
@@ -158,6 +163,7 @@ class RecordJudge:
                     continue
                 keyring.verify(c.kid, c.envelope, "record", c.record_bytes)
                 if c.body["action"] == "block":
+                    check_not_reassigned(c, reassigned.get(c.info.e164))
                     c.assignees = routing.for_block(c.info)
                 else:
                     c.assignees = _check_unblock(c, caller, blocks, batch, block_assignees, lifted_in_batch)
@@ -170,13 +176,29 @@ class RecordJudge:
         self.anomalies = rereports([(c.id, c.info) for c in accepted if c.body["action"] == "block"], routing, self.now)
         return accepted
 
-    def store(self, accepted: list[Candidate], received_at: datetime) -> list[Stored]:
-        return _store(accepted, received_at, self.anomalies, signer())
+    def store(self, accepted: list[Candidate]) -> list[Stored]:
+        return _store(accepted, self.anomalies, signer())
 
 
 def push(caller: Caller, items: list[Any], dry_run: bool = False) -> list[dict[str, Any]]:
     """Judge and store a batch; ``dry_run`` judges the same way and stores nothing (hub.batch.run)."""
     return run(RecordJudge(caller), items, dry_run=dry_run)
+
+
+def check_not_reassigned(c: Candidate, reassigned_at: datetime | None) -> None:
+    """PROTOCOL 1.1 section 10's guard: a block about the number's earlier subscriber is refused.
+
+    Its observed_at (and, for a block that claims to be observed after it
+    was issued, its issued_at) must not be before the number's latest
+    ``reassigned`` effective_at: a block issued before the reassignment
+    would be one the reassignment lifts, so it is refused as well.
+    """
+    if reassigned_at is not None and c.about is not None and c.about < reassigned_at:
+        raise Problem(
+            "number-reassigned",
+            f"{c.info.e164} was given to a new subscriber at {format_ts(reassigned_at)}; this block "
+            f"(observed_at {c.body['observed_at']}, issued_at {c.body['issued_at']}) is about an earlier subscriber.",
+        )
 
 
 def _check_unblock(
@@ -213,16 +235,23 @@ def _check_unblock(
     return set(assignees)
 
 
-def _store(
-    accepted: list[Candidate], received_at: datetime, anomalies: list[dict[str, Any]], by: HubSigner
-) -> list[Stored]:
+def _store(accepted: list[Candidate], anomalies: list[dict[str, Any]], by: HubSigner) -> list[Stored]:
     """The one short write transaction of a push (committed by hub.batch.run).
 
     Each record's receipt is signed here, once its seq is known, and stored
     with it: pulls and duplicate pushes serve those bytes (hub.ledger.receipts).
+    The reassignment guard is asked again under the counter lock: a
+    reassignment committed since the push's reads would lift a block stored
+    now only if it had seen it, so the push is judged again instead
+    (``ConcurrentWrite``), and the block is refused as ``number-reassigned``.
     """
     session = db.session()
-    start = log.reserve(session, len(accepted))
+    start, received_at = log.reserve_with_time(session, len(accepted))
+    blocks = [c for c in accepted if c.body["action"] == "block"]
+    if blocks:
+        latest = latest_reassignments(c.info.e164 for c in blocks)
+        if latest and any(c.about is not None and c.about < latest.get(c.info.e164, c.about) for c in blocks):
+            raise ConcurrentWrite("a reassignment of a block's number was accepted concurrently")
     record_rows, assignment_rows, entries, lifts = [], [], [], []
     for offset, c in enumerate(accepted):
         index = start + offset

@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String, func, select
+from sqlalchemy import BigInteger, Connection, Index, Integer, String, Text, bindparam, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.db import UTCDateTime, db
+from hub.db import UTCDateTime, db, reads
 
 REASSIGNED = "reassigned"
 DISCONNECTED = "disconnected"
@@ -40,34 +40,59 @@ class NumberEvent(db.Model):  # type: ignore[name-defined,misc]
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: how many blocks the hub lifted because of this event (reassignments only)
     blocks_lifted: Mapped[int] = mapped_column(Integer, default=0)
+    #: the receipt signed at acceptance, JCS text of the whole signed receipt (as ``records.receipt``)
+    receipt: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     __table_args__ = (
         # The number's latest reassignment, and the reassignment questions: an index search, never a scan.
         Index("ix_number_events_number_event_effective", "number", "event", "effective_at"),
         # The reports' counts per period, and the earliest effective_at (NUMBER_EVENTS_SINCE's default).
         Index("ix_number_events_effective_at", "effective_at"),
+        # The log's visibility rule and an operator's own events.
+        Index("ix_number_events_operator_seq", "operator", "seq"),
     )
 
 
-def latest_reassignments(numbers: Iterable[str]) -> dict[str, datetime]:
-    """Each number's latest ``reassigned`` effective_at, for the numbers that have one."""
+#: The questions' statements, built once (SQLAlchemy caches their compiled form) and run on the
+#: session's connection: building a select and going through the ORM cost more than the index probes.
+_LATEST = (
+    select(NumberEvent.number, func.max(NumberEvent.effective_at))
+    .where(NumberEvent.number.in_(bindparam("numbers", expanding=True)), NumberEvent.event == REASSIGNED)
+    .group_by(NumberEvent.number)
+)
+_LATEST_ONE = select(func.max(NumberEvent.effective_at)).where(
+    NumberEvent.number == bindparam("number", type_=String), NumberEvent.event == REASSIGNED
+)
+_EARLIEST = select(func.min(NumberEvent.effective_at))
+_EARLIEST_AND_LATEST_ONE = select(_EARLIEST.scalar_subquery(), _LATEST_ONE.scalar_subquery())
+
+
+def latest_reassignments(numbers: Iterable[str], conn: Connection | None = None) -> dict[str, datetime]:
+    """Each number's latest ``reassigned`` effective_at, for the numbers that have one.
+
+    ``conn``: where to read (default the session's transaction; a plain
+    question passes hub.db.reads()).
+    """
     wanted = sorted(set(numbers))
     if not wanted:
         return {}
-    rows = db.session.execute(
-        select(NumberEvent.number, func.max(NumberEvent.effective_at))
-        .where(NumberEvent.number.in_(wanted), NumberEvent.event == REASSIGNED)
-        .group_by(NumberEvent.number)
-    )
+    rows = (conn or db.session.connection()).execute(_LATEST, {"numbers": wanted})
     return {number: at for number, at in rows if at is not None}
 
 
 def latest_reassignment(number: str) -> datetime | None:
     """The number's latest ``reassigned`` effective_at, or None (one index probe)."""
-    return latest_reassignments([number]).get(number)
-
-
-def earliest_effective_at() -> datetime | None:
-    """When the hub's record of lifecycle events begins, by default: the earliest effective_at accepted."""
-    at: datetime | None = db.session.scalar(select(func.min(NumberEvent.effective_at)))
+    at: datetime | None = db.session.connection().scalar(_LATEST_ONE, {"number": number})
     return at
+
+
+def earliest_effective_at(conn: Connection | None = None) -> datetime | None:
+    """When the hub's record of lifecycle events begins, by default: the earliest effective_at accepted."""
+    at: datetime | None = (conn or db.session.connection()).scalar(_EARLIEST)
+    return at
+
+
+def earliest_and_latest(number: str) -> tuple[datetime | None, datetime | None]:
+    """``earliest_effective_at()`` and ``latest_reassignment(number)`` in one round trip (a single question)."""
+    earliest, latest = reads().execute(_EARLIEST_AND_LATEST_ONE, {"number": number}).one()
+    return earliest, latest

@@ -45,11 +45,12 @@ from sqlalchemy import (
 
 from hub import clock
 from hub.auth.protect import Caller
-from hub.db import UTCDateTime, db
+from hub.db import UTCDateTime, db, reads
 from hub.jsonio import Encoded
-from hub.ledger import log
+from hub.ledger import log, visibility
 from hub.ledger.models import LogEntry
 from hub.ledger.receipts import receipt_with_bytes, usable
+from hub.records.lifecycle import latest_reassignment
 from hub.records.models import Assignment, Record, in_force_at
 from hub.records.numbers import NumberInfo
 from hub.signing import HubSigner, retired_kids, signer
@@ -170,6 +171,21 @@ def _visible(caller: Caller) -> ColumnElement[bool]:
     if caller.is_ministry:
         return Record.id.is_not(None)
     return or_(Record.issuer == caller.partner_id, Assignment.record_id.is_not(None))
+
+
+@visibility.rule("record")
+def visible_log_indexes(caller: Caller, start: int, end: int) -> AnySelect:
+    """The log's ``record`` leaves in ``[start, end)`` the caller may read (hub.ledger.visibility).
+
+    The same rule as a pull and ``GET /v1/records/<id>`` (``_visible``): the
+    caller's own records and those assigned to it, the assignment reached by
+    its own key (record, partner), the records by their ``log_index`` key.
+    """
+    return (
+        select(Record.log_index)
+        .outerjoin(Assignment, and_(Assignment.record_id == Record.id, Assignment.partner_id == caller.partner_id))
+        .where(Record.log_index >= start, Record.log_index < end, _visible(caller))
+    )
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -347,12 +363,12 @@ def number_statements(caller: Caller) -> tuple[AnySelect, AnySelect]:
 def number_view(caller: Caller, info: NumberInfo, now: datetime) -> dict[str, Any]:
     """PROTOCOL 1.1 section 4's ``GET /v1/numbers/<e164>``: state, count, the newest visible records.
 
-    ``reassigned_at`` is null until the hub records number lifecycle events
-    (section 10).
+    ``reassigned_at``: the effective_at of the number's latest ``reassigned``
+    event (section 10), one probe of its index.
     """
     summary, page = number_statements(caller)
     params = {"number": info.e164, "partner": caller.partner_id, "now": now}
-    conn = db.session.connection()
+    conn = reads()
     blocked, count = conn.execute(summary, params).one()
     rows = conn.execute(page, params).all() if count else []
     encoder = _Page()
@@ -360,7 +376,7 @@ def number_view(caller: Caller, info: NumberInfo, now: datetime) -> dict[str, An
         "number": info.e164,
         "carrier": info.carrier,
         "blocked": bool(blocked),
-        "reassigned_at": None,
+        "reassigned_at": format_ts(reassigned) if (reassigned := latest_reassignment(info.e164)) else None,
         "record_count": int(count),
         "records": [encoder.item(r) for r in rows],
     }
@@ -374,5 +390,5 @@ _BLOCKED_SUFFIXES = (
 
 
 def blocked_suffixes(prefix: str, now: datetime) -> list[str]:
-    hashes = db.session.connection().scalars(_BLOCKED_SUFFIXES, {"prefix": prefix, "now": now})
+    hashes = reads().scalars(_BLOCKED_SUFFIXES, {"prefix": prefix, "now": now})
     return sorted(h[5:] for h in hashes)

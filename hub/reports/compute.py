@@ -22,6 +22,7 @@ from hub.auth.models import Partner
 from hub.db import db
 from hub.ledger import log
 from hub.records.anomalies import Anomaly
+from hub.records.lifecycle import DISCONNECTED, REASSIGNED, NumberEvent
 from hub.records.models import Assignment, Record
 from hub.reports.periods import Period
 from keys.timefmt import format_ts
@@ -247,6 +248,22 @@ def anomalies(p: Period) -> list[dict[str, Any]]:
     return out
 
 
+def number_events(p: Period) -> dict[str, int]:
+    """PROTOCOL 1.1 section 8's ``number_events``: the events that took effect in the period, by kind,
+    and the blocks the hub lifted because of them (one indexed range read)."""
+    rows = db.session.execute(
+        select(NumberEvent.event, func.count(), func.coalesce(func.sum(NumberEvent.blocks_lifted), 0))
+        .where(_in(NumberEvent.effective_at, p))
+        .group_by(NumberEvent.event)
+    ).all()
+    counts = {event: (int(n), int(lifted)) for event, n, lifted in rows}
+    return {
+        "disconnected": counts.get(DISCONNECTED, (0, 0))[0],
+        "reassigned": counts.get(REASSIGNED, (0, 0))[0],
+        "blocks_lifted": sum(lifted for _n, lifted in counts.values()),
+    }
+
+
 def totals(rows: list[dict[str, Any]], overdue: dict[str, Any], found: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "partners": len(rows),
@@ -277,6 +294,7 @@ def body(report_id: str, p: Period, sla_hours: int, generated_at: datetime) -> d
         "partners": rows,
         "overdue": over,
         "anomalies": found,
+        "number_events": number_events(p),
     }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -10,7 +10,7 @@ from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from hub import examples
+from hub import clock, examples
 from hub.api import query_model, read_json, validate
 from hub.audit import service as audit
 from hub.auth.protect import current_caller, require
@@ -26,6 +26,10 @@ from keys.timefmt import format_ts, parse_ts
 bp = Blueprint("reports", __name__)
 
 MAX_ADHOC = timedelta(days=400)
+#: PROTOCOL 1.1 section 8: an ad-hoc period lies between this moment and one day past the hub's clock,
+#: so no date a partner sends reaches date arithmetic (or a signed report) out of range.
+ADHOC_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+ADHOC_AHEAD = timedelta(days=1)
 
 
 class ReportQuery(BaseModel):
@@ -122,6 +126,14 @@ class Anomaly(BaseModel):
     detail: str
 
 
+class NumberEventCounts(BaseModel):
+    """(1.1) The number events that took effect in the period, and the blocks the hub lifted because of them."""
+
+    disconnected: int = Field(ge=0)
+    reassigned: int = Field(ge=0)
+    blocks_lifted: int = Field(ge=0)
+
+
 class ReportBody(BaseModel):
     """The unsigned report; members added by later protocol versions may follow."""
 
@@ -137,6 +149,9 @@ class ReportBody(BaseModel):
     partners: list[PartnerRow]
     overdue: Overdue
     anomalies: list[Anomaly]
+    number_events: NumberEventCounts | None = Field(
+        None, description="(1.1) section 10's events that took effect in the period; absent in older reports"
+    )
 
 
 class SignedReport(BaseModel):
@@ -213,11 +228,12 @@ EXAMPLE_SIGNED_REPORT: dict[str, Any] = {
                 "detail": "+6281234567890 was reported again while telkomsel's block (acked blocked) was in force",
             }
         ],
+        "number_events": {"disconnected": 2, "reassigned": 1, "blocks_lifted": 1},
     },
     "signature": {
         "alg": "Ed25519",
         "kid": "tangkal-20261128-9a8b7c",
-        "value": "PZMdQdPn14yQ8rpP3V7BrktWMsiielju4szqpXtm1dcUP3jocpccBOR1F4YL4dPlB1sdaWYbTD1mMRjstybDDw",
+        "value": "C9P5v7i0_UWs3wa5VpY34OX_KQLqRFhN4WJJpTCbHSK2LqHbNytKpuflJ1L8QPE6kQ4JsjC5WmEnWxdqmyBoBg",
     },
 }
 
@@ -385,6 +401,13 @@ def make_adhoc() -> tuple[Response, int]:
     start, end = parse_ts(body.start), parse_ts(body.end)
     if end <= start:
         raise Problem("invalid-request", "end must be after start.")
+    latest = clock.now() + ADHOC_AHEAD
+    if start < ADHOC_EARLIEST or end > latest:
+        raise Problem(
+            "invalid-request",
+            f"start and end lie between {format_ts(ADHOC_EARLIEST)} and one day past the hub's clock "
+            f"({format_ts(latest)}).",
+        )
     if end - start > MAX_ADHOC:
         raise Problem("invalid-request", "An ad-hoc period spans at most 400 days.")
     row = service.adhoc(Period("adhoc", start, end))

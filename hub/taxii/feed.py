@@ -43,10 +43,13 @@ from hub.taxii import stix
 #: Most object versions in one page (PROTOCOL.md section 11); also the default chunk read per query.
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
-#: ``added_after`` starts reading this far before the given time: acceptance
-#: times are taken just before a writer queues for the seq counter, so
-#: between concurrent writers they may be out of seq order by the length of
-#: one write transaction. Entries are still filtered on their exact time.
+#: ``added_after`` starts reading this far before the given time. Acceptance
+#: times are taken under the seq counter's lock and strictly increase from one
+#: write transaction to the next (hub.ledger.log.reserve_with_time), so a
+#: later commit never carries an earlier time; hubs that accepted entries
+#: before that rule took their time just before queueing for the counter,
+#: out of seq order by up to one write transaction, hence the margin.
+#: Entries are still filtered on their exact time.
 ADDED_AFTER_SLACK = timedelta(minutes=1)
 SPEC_VERSION = "2.1"
 STIX_MEDIA_TYPE = "application/stix+json;version=2.1"

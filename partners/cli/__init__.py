@@ -15,7 +15,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from partners.cli import ack, attest, keygen, pull, push, reports, token, verify
+from partners.cli import ack, attest, events, keygen, pull, push, reassigned, reports, token, verify
 from partners.cli.common import (
     EXIT_BROKEN_PIPE,
     EXIT_INTERRUPTED,
@@ -26,7 +26,7 @@ from partners.cli.common import (
     exit_code,
 )
 
-COMMANDS = (keygen, token, push, pull, ack, attest, verify, reports)
+COMMANDS = (keygen, token, push, pull, ack, attest, events, reassigned, verify, reports)
 MODULE_PROG = "python -m partners"
 SCRIPT_PROG = "tangkal"
 

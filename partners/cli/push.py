@@ -109,8 +109,8 @@ def check_batch_size(args: argparse.Namespace) -> None:
 RowReader = Callable[[str, str], Iterator[Row[dict[str, Any]]]]
 
 
-def push_file(args: argparse.Namespace, out: Reporter, kind: str, read: RowReader) -> int:
-    """Sign and push ``args.input`` (``kind`` ``record`` or ``ack``) with a progress bar and a summary."""
+def push_file(args: argparse.Namespace, out: Reporter, kind: str, read: RowReader, noun: str | None = None) -> int:
+    """Sign and push ``args.input`` (``kind`` ``record``, ``ack``, ``number_event``) with a progress bar and a summary."""
     client = make_client(args, need_key=True)
     journal = journal_for(args)
     fmt = detect_format(args.input, args.format)
@@ -121,7 +121,7 @@ def push_file(args: argparse.Namespace, out: Reporter, kind: str, read: RowReade
     )
     with out.progress(count_rows(args.input, fmt), "row", args.command) as bar:
         summary = push.run(rows, bar.update)
-    out.info(summary.line(kind + "s"))
+    out.info(summary.line(noun or kind + "s"))
     if journal.path is not None and not args.dry_run:
         out.info(f"receipts: {journal.path}")
     if rejects.count:
