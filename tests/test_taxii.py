@@ -381,3 +381,44 @@ def test_rate_limited_taxii_request_is_a_taxii_error_with_retry_after(make_app):
     resp = client.get(f"{ROOT}/objects/", headers=headers)
     assert resp.headers["Content-Type"] == TAXII and int(resp.headers["Retry-After"]) >= 1
     assert resp.get_json()["error_code"] == "rate-limited" and resp.get_json()["http_status"] == "429"
+
+
+def test_every_taxii_read_of_partner_data_is_in_the_audit_trail(world: World):
+    """PROTOCOL 1.1 section 9 ("TAXII pages"): the ministry sees who read what through TAXII, by id and number."""
+    a = world.block(world.kominfo, TSEL)
+    b = world.block(world.telkomsel, ISAT)
+    a_sid, b_sid = f"indicator--{a['record']['id']}", f"indicator--{b['record']['id']}"
+    pid = stix.phone_number_id(TSEL)
+    statics = [stix.AUTHOR_ID, stix.PHONE_NUMBER_EXTENSION, SIGNED]
+    reader = world.whatsapp
+    taxii_get(world, reader, "/taxii2/")  # no partner data: not audited
+    taxii_get(world, reader, f"{ROOT}/")
+    objects = taxii_get(world, reader, f"{ROOT}/objects/", limit=1000).get_json()["objects"]
+    taxii_get(world, reader, f"{ROOT}/objects/{a_sid}/")
+    taxii_get(world, reader, f"{ROOT}/objects/{pid}/")
+    taxii_get(world, reader, f"{ROOT}/objects/{b_sid}/versions/")
+    taxii_get(world, reader, f"{ROOT}/manifest/", **{"match[type]": "indicator"})
+    resp = world.client.get(
+        f"{ROOT}/objects/indicator--{uuid.uuid4()}/", headers={"Accept": TAXII, **world.auth(reader)}
+    )
+    assert resp.status_code == 404  # nothing served: nothing to record
+
+    resp = world.client.get("/v1/audit", query_string={"partner": "whatsapp"}, headers=world.auth(world.kominfo))
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    rows = [(r["endpoint"], r["ids"], r["numbers"], r["count"]) for r in resp.get_json()["items"]]
+    base = "GET /taxii2/api/collections/{collection_id}"
+    assert rows == [
+        (f"{base}/objects/", [o["id"] for o in objects], sorted([TSEL, ISAT]), 7),
+        (f"{base}/objects/{{object_id}}/", [a_sid], [TSEL], 1),
+        (f"{base}/objects/{{object_id}}/", [pid], [TSEL], 1),
+        # an object's versions and the manifest show ids and timestamps, never a number
+        (f"{base}/objects/{{object_id}}/versions/", [b_sid], [], 1),
+        (f"{base}/manifest/", [a_sid, b_sid], [], 2),
+    ]
+    assert rows[0][1][:3] == statics
+    by_number = world.client.get("/v1/audit", query_string={"number": TSEL}, headers=world.auth(world.kominfo))
+    assert [(r["partner"], r["ids"]) for r in by_number.get_json()["items"]] == [
+        ("whatsapp", rows[0][1]),
+        ("whatsapp", [a_sid]),
+        ("whatsapp", [pid]),
+    ]

@@ -98,6 +98,8 @@ class Entry:
     first: bool = True
     #: a newer version exists that this caller may see ("last" leaves this one out)
     superseded: bool = False
+    #: the E.164 number the object names (indicators and phone-numbers), for the audit trail
+    number: str | None = None
 
     def manifest(self) -> dict[str, str]:
         return {
@@ -294,6 +296,7 @@ class _Builder:
             lambda: cache.get(key, lambda: stix.indicator(hub_id, block, unblock)),
             first=unblock is None,
             superseded=superseded,
+            number=block.body["number"],
         )
 
     def _phone_number(self, block: stix.StoredRecord) -> Entry:
@@ -309,6 +312,7 @@ class _Builder:
             block.received_at,
             block.received_at,
             lambda: cache.get(key, lambda: stix.phone_number(number)),
+            number=number,
         )
 
     def _visible(self, record_id: str) -> bool:
