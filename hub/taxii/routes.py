@@ -58,6 +58,12 @@ _ERROR = (TAXII_MEDIA_TYPE, TaxiiError)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+@bp.record_once
+def _warm(_state: Any) -> None:
+    """One-time costs at app start (in gunicorn's master, before it forks), not on a subscriber's first page."""
+    stix.warm()
+
+
 def _operation(
     operation_id: str,
     summary: str,
