@@ -161,6 +161,7 @@ def _check_template() -> None:
 _check_template()
 
 
+@functools.lru_cache(maxsize=65536)
 def indicator_id(record_id: str) -> str:
     """``indicator--<record id>``.
 
@@ -295,7 +296,7 @@ def indicator_document(hub_id: str, block: StoredRecord, unblock: StoredRecord |
         or not all(isinstance(x, str) for x in labels)
         or not isinstance(body.get("reason"), str)
         or not (confidence is None or (type(confidence) is int and 0 <= confidence <= 100))
-        or not _STIX_UUID.fullmatch(indicator_id(block.id).removeprefix("indicator--"))
+        or not _STIX_UUID.fullmatch((sid := indicator_id(block.id)).removeprefix("indicator--"))
         or not _plain_signed(block.signed)
         or (unblock is not None and not _plain_signed(unblock.signed))
     ):
@@ -310,7 +311,7 @@ def indicator_document(hub_id: str, block: StoredRecord, unblock: StoredRecord |
     doc: dict[str, Any] = {
         "type": "indicator",
         "spec_version": "2.1",
-        "id": indicator_id(block.id),
+        "id": sid,
         "created": stix_ts_ms(block.received_at),
         "modified": stix_ts_ms(modified),
         "name": f"{labels[0]}: {number}",
