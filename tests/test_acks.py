@@ -67,8 +67,11 @@ def test_acks_share_the_seq_counter_and_the_log(world: World):
     env = world.telkomsel.sign("ack", ack_body("telkomsel", block["record"]["id"]))
     (res,) = world.ack(world.telkomsel, env)
     assert res["receipt"]["receipt"]["seq"] == 2 and res["receipt"]["receipt"]["log_index"] == 1
-    entries = world.client.get("/v1/log/entries?start=0", headers=world.auth(world.whatsapp)).get_json()["entries"]
+    entries = world.client.get("/v1/log/entries?start=0", headers=world.auth(world.kominfo)).get_json()["entries"]
     assert entries == [block, env]
+    # WhatsApp was assigned the record but neither sent the ack nor issued the record: the ack is its leaf hash
+    seen = world.client.get("/v1/log/entries?start=0", headers=world.auth(world.whatsapp)).get_json()["entries"]
+    assert seen[0] == block and list(seen[1]) == ["leaf_hash"]
     # pulls serve records only
     assert [i["seq"] for i in world.pull_all(world.telkomsel)] == [1]
 
