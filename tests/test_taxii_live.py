@@ -48,6 +48,7 @@ class Subscriber:
     name: str
     partner: str
     version: str  # match[version]
+    mode: str = "next"  # or "added_after": resume each poll from the last X-TAXII-Date-Added-Last
     objects: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
     retries: int = 0  # requests sent again after a dropped keep-alive connection
@@ -90,6 +91,42 @@ def subscribe(sub: Subscriber, url: str, token: str, done: threading.Event, dead
                 if final:
                     return
                 time.sleep(0.02)
+        sub.problems.append(f"deadline passed after {sub.requests} requests")
+    except Exception as exc:  # noqa: BLE001 - reported by the test
+        sub.problems.append(f"{type(exc).__name__}: {exc}")
+
+
+def subscribe_added_after(sub: Subscriber, url: str, token: str, done: threading.Event, deadline: float) -> None:
+    """Poll as OpenCTI does: next while more, then a new poll from added_after = the last Date-Added-Last seen."""
+    session = requests.Session()
+    session.headers.update({"Accept": "application/taxii+json;version=2.1", **bearer(token)})
+    objects_url = f"{url}/taxii2/api/collections/{COLLECTION_ID}/objects/"
+    added_after: str | None = None
+    try:
+        while time.monotonic() < deadline:
+            final = done.is_set()  # seen before the poll: a poll that finds nothing after it ends the drain
+            query: dict[str, Any] = {"limit": PAGE, "match[version]": sub.version}
+            if added_after is not None:
+                query["added_after"] = added_after
+            found = 0
+            while True:
+                resp = session.get(objects_url, params=query, timeout=60)
+                resp.raise_for_status()
+                sub.requests += 1
+                body = resp.json()
+                got = body.get("objects", [])
+                if len(got) > PAGE:
+                    sub.problems.append(f"a page of {len(got)} objects, limit {PAGE}")
+                sub.objects += got
+                found += len(got)
+                if got:
+                    added_after = resp.headers["X-TAXII-Date-Added-Last"]
+                if not body["more"]:
+                    break
+                query["next"] = body["next"]
+            if final and not found:
+                return
+            time.sleep(0.02)
         sub.problems.append(f"deadline passed after {sub.requests} requests")
     except Exception as exc:  # noqa: BLE001 - reported by the test
         sub.problems.append(f"{type(exc).__name__}: {exc}")
@@ -149,13 +186,14 @@ def test_taxii_pages_each_version_exactly_once_while_processes_push(register, ap
             Subscriber("telkomsel-all", "telkomsel", "all"),
             Subscriber("whatsapp-all", "whatsapp", "all"),
             Subscriber("whatsapp-last", "whatsapp", "last"),
+            Subscriber("telkomsel-added-after", "telkomsel", "all", mode="added_after"),
         ]
         creds_of = {c.id: c for c in (kominfo, telkomsel, indosat, whatsapp)}
         unblocked: list[dict[str, Any]] = []
         _wait_ready(procs, deadline)
         threads = [
             threading.Thread(
-                target=subscribe,
+                target=subscribe_added_after if s.mode == "added_after" else subscribe,
                 args=(s, urls[i % len(urls)], hubs[0].token(creds_of[s.partner]), done, deadline),
                 daemon=True,
             )

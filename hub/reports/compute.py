@@ -330,7 +330,9 @@ def body(report_id: str, p: Period, sla_hours: int, generated_at: datetime) -> d
 # What is open at a moment that is now: partner_rows' pending and overdue, and
 # overdue_items' listing, for a period ending now. Nothing can be acted after
 # now, so "open at the end" is ``acted_at IS NULL``, which the partial indexes
-# on open assignments answer by reading only what is still open.
+# on open assignments answer by reading only what is still open (both planners
+# take them by themselves since ix_assignments_acted_at holds acted rows only:
+# migration 0014; tests/test_console_plans.py pins the plans).
 
 
 def _open_at(before: datetime, partner: str | None) -> ColumnElement[bool]:
@@ -339,28 +341,12 @@ def _open_at(before: datetime, partner: str | None) -> ColumnElement[bool]:
     return and_(where, Assignment.partner_id == partner) if partner else where
 
 
-def _open_index(stmt: Any, by_partner: bool) -> Any:
-    """Read the partial index of open assignments (by partner, or by age).
-
-    SQLite's planner otherwise takes ``ix_assignments_acted_at`` for ``acted_at IS NULL`` and reads each
-    open row from the table (bench/console_pages.py: 5 to 300 times slower); PostgreSQL picks the
-    smaller partial index by itself.
-    """
-    name = "ix_assignments_open_partner" if by_partner else "ix_assignments_open_since"
-    return stmt.with_hint(Assignment, f"INDEXED BY {name}", dialect_name="sqlite")
-
-
 def open_now(now: datetime, sla_hours: int) -> dict[str, dict[str, int]]:
     """Per partner: assignments pending at ``now`` and how many of them are overdue."""
     due_before = now - timedelta(hours=sla_hours)
     overdue = func.sum(case((Assignment.assigned_at < due_before, 1), else_=0))
     rows = db.session.execute(
-        _open_index(
-            select(Assignment.partner_id, func.count(), overdue)
-            .where(_open_at(now, None))
-            .group_by(Assignment.partner_id),
-            by_partner=True,
-        )
+        select(Assignment.partner_id, func.count(), overdue).where(_open_at(now, None)).group_by(Assignment.partner_id)
     )
     return {pid: {"pending": int(n), "overdue": int(late or 0)} for pid, n, late in rows}
 
@@ -370,9 +356,7 @@ def count_overdue_now(
 ) -> int:
     """How many assignments are overdue at ``now`` (by ``late_by`` or more past their due time)."""
     due_before = now - timedelta(hours=sla_hours) - (late_by or timedelta(0))
-    found = db.session.scalar(
-        _open_index(select(func.count()).select_from(Assignment).where(_open_at(due_before, partner)), bool(partner))
-    )
+    found = db.session.scalar(select(func.count()).select_from(Assignment).where(_open_at(due_before, partner)))
     return int(found or 0)
 
 
@@ -393,6 +377,7 @@ def overdue_now(
         at, rid, pid = after
         where = and_(
             where,
+            Assignment.assigned_at >= at,  # the same rows; a range start the index can seek to on a later page
             or_(
                 Assignment.assigned_at > at,
                 and_(
@@ -401,7 +386,7 @@ def overdue_now(
                 ),
             ),
         )
-    rows = db.session.execute(_open_index(_overdue_listing(where, limit), bool(partner)))
+    rows = db.session.execute(_overdue_listing(where, limit))
     return [
         {
             "record_id": rid,
@@ -418,7 +403,12 @@ def overdue_now(
 
 def flow(p: Period) -> dict[str, Any]:
     """Records received and acts recorded in ``p``, in total (partner_rows' issued and acted, summed)."""
-    received = db.session.scalar(select(func.count()).select_from(Record).where(_in(Record.received_at, p)))
+    # partner_rows counts the issued records of partners: the hub's own unblocks (section 10) are not among them
+    received = db.session.scalar(
+        select(func.count())
+        .select_from(Record)
+        .where(_in(Record.received_at, p), Record.issuer.in_(select(Partner.id)))
+    )
     acted = {o: 0 for o in OUTCOMES}
     for outcome, n in db.session.execute(
         select(Assignment.outcome, func.count()).where(_in(Assignment.acted_at, p)).group_by(Assignment.outcome)

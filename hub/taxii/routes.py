@@ -8,7 +8,11 @@ rewritten into TAXII error messages on the way out, keeping their status and
 headers (``WWW-Authenticate``, ``Retry-After``).
 
 Reading through TAXII marks no assignment delivered: see docs/protocol.md
-("TAXII and the SLA").
+("TAXII and the SLA"). Every read of objects, one object, its versions or
+the manifest is written to the audit trail (PROTOCOL 1.1 section 9, "TAXII
+pages"), last, right before the answer leaves: one row per request with the
+STIX ids served and, where the answer shows them, the numbers (an object's
+versions and the manifest show ids and timestamps, never a number).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from flask import Blueprint, Response, request
 from pydantic import BaseModel
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
+from hub.audit import service as audit
 from hub.auth.protect import current_caller, hub_url, require
 from hub.openapi import operation
 from hub.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_PREFIX, Problem
@@ -51,6 +56,12 @@ COLLECTION_ALIAS = "blocks"
 _ACCEPTED = ("application/taxii+json", "application/*", "*/*")
 _ERROR = (TAXII_MEDIA_TYPE, TaxiiError)
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+@bp.record_once
+def _warm(_state: Any) -> None:
+    """One-time costs at app start (in gunicorn's master, before it forks), not on a subscriber's first page."""
+    stix.warm()
 
 
 def _operation(
@@ -287,8 +298,20 @@ def _envelope(page: feed.Page, member: str, items: list[bytes]) -> bytes:
     return head[:-1].encode() + f',"{member}":['.encode() + b",".join(items) + b"]}"
 
 
+def _audit(entries: list[feed.Entry], *, numbers: bool) -> None:
+    """The audit row of this read (it commits): the STIX ids served, and their numbers when the answer shows them."""
+    audit.record(
+        current_caller(),
+        count=len(entries),
+        numbers=[e.number for e in entries if e.number is not None] if numbers else (),
+        ids=list(dict.fromkeys(e.id for e in entries)),
+    )
+
+
 def _objects_response(page: feed.Page) -> Response:
-    return _respond(_envelope(page, "objects", [e.render() for e in page.entries]), _date_headers(page.entries))
+    body = _envelope(page, "objects", [e.render() for e in page.entries])
+    _audit(page.entries, numbers=True)
+    return _respond(body, _date_headers(page.entries))
 
 
 @bp.get("/api/collections/<collection_id>/objects/")
@@ -325,6 +348,7 @@ def manifest(collection_id: str) -> Response:
     after, limit = _paging()
     page = feed.page(current_caller(), _filters(), after, limit)
     body = _envelope(page, "objects", [json.dumps(e.manifest()).encode() for e in page.entries])
+    _audit(page.entries, numbers=False)
     return _respond(body, _date_headers(page.entries))
 
 
@@ -369,6 +393,7 @@ def versions(collection_id: str, object_id: str) -> Response:
     every = feed.Filters(added_after=given.added_after, versions=feed.VersionMatch(all=True), spec_ok=given.spec_ok)
     page = feed.object_page(entries, every, after, limit)
     body = _envelope(page, "versions", [json.dumps(stix.stix_ts(e.version)).encode() for e in page.entries])
+    _audit(page.entries, numbers=False)
     return _respond(body, _date_headers(page.entries))
 
 
