@@ -62,4 +62,6 @@ def from_environment() -> dict[str, Any]:
         "AUDIT_RETENTION_DAYS": _int("AUDIT_RETENTION_DAYS", 365),
         # Off only to measure the audit trail's cost (bench/audit_cost.py): every read is audited.
         "AUDIT_ENABLED": os.environ.get("AUDIT_ENABLED", "1") not in ("0", "false", "no"),
+        # the bearer secret Prometheus sends to /metrics; unset: /metrics is not served (404)
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
     }

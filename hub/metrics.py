@@ -2,16 +2,25 @@
 
 Per process. Under gunicorn, scrape each worker, or set
 ``PROMETHEUS_MULTIPROC_DIR`` as prometheus_client documents.
+
+``/metrics`` needs a credential (PROTOCOL 1.1 section 9): the bearer secret
+``METRICS_TOKEN``, which Prometheus sends (``authorization: {credentials:
+...}`` in its scrape config). Without it the answer is 401; a hub with no
+``METRICS_TOKEN`` set does not serve metrics at all (404), so nothing is
+open by default.
 """
 
 from __future__ import annotations
 
+import hmac
 import time
 from typing import Any
 
-from flask import Blueprint, Flask, Response, g, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 from flask_limiter import Limiter
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+
+from hub.problems import Problem, unauthorized
 
 bp = Blueprint("metrics", __name__)
 
@@ -36,6 +45,12 @@ def count_items(kind: str, results: list[dict[str, Any]], dry_run: bool = False)
 
 @bp.get("/metrics")
 def metrics() -> Response:
+    expected = current_app.config.get("METRICS_TOKEN")
+    if not expected:
+        raise Problem("not-found", "Metrics are not served: set METRICS_TOKEN to scrape them.")
+    scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(sent.strip().encode(), str(expected).encode()):
+        raise unauthorized("Send the metrics secret: Authorization: Bearer <METRICS_TOKEN>.", error="")
     return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
 
 

@@ -14,11 +14,14 @@ are bounded, so a dead hub ends a run instead of hanging it.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: RFC 9110 delta-seconds: ASCII digits only
+_DELTA_SECONDS = re.compile(r"[0-9]{1,10}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if not value:
         return None
     text = value.strip()
-    if text.isdigit():
+    if _DELTA_SECONDS.fullmatch(text):  # [0-9], not isdigit(): "²" and other digits are not delta-seconds
         return float(text)
     try:
         when = parsedate_to_datetime(text)

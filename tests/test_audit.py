@@ -220,16 +220,19 @@ def test_the_service_has_no_update_path():
 
 
 def test_the_database_refuses_to_change_an_audit_row(app, world):
+    world.block(world.telkomsel, TSEL)
     world.client.get(f"/v1/numbers/{TSEL}", headers=world.auth(world.whatsapp))
+    world.client.get("/v1/records", headers=world.auth(world.whatsapp))
     with app.app_context():
         for statement in (
             "UPDATE audit SET partner = 'someone-else'",
             "UPDATE audit_numbers SET number = '+6281299999999'",
+            "UPDATE audit_seqs SET seq = seq + 1",
         ):
             with pytest.raises(sa.exc.DatabaseError, match="append-only"):
                 db.session.execute(sa.text(statement))
             db.session.rollback()
-    assert trail(world)["items"][0]["partner"] == "whatsapp"
+    assert [r["partner"] for r in trail(world)["items"]] == ["whatsapp", "whatsapp"]
 
 
 def test_audit_can_be_switched_off_only_by_setting(make_app, world):
@@ -335,3 +338,67 @@ def test_readers_paging_while_processes_write_see_every_row_exactly_once(app, wo
     assert seen == sorted(set(seen)) == list(range(seen[0], seen[0] + 2 * per_writer))
     with_number = every_row(world, number=TSEL)
     assert len(with_number) == 2 * per_writer
+
+
+# --- plans: a query by number or partner searches indexes, never scans the trail ------
+
+
+def _plan(app: Any, stmt: Any) -> str | list[dict[str, Any]]:
+    import json as _json
+
+    with app.app_context():
+        conn = db.session.connection()
+        compiled = stmt.compile(dialect=conn.dialect)
+        params = compiled.construct_params()
+        processors = compiled._bind_processors
+        params = {k: processors[k](v) if k in processors else v for k, v in params.items()}
+        if conn.dialect.name == "sqlite":
+            positional = tuple(params[name] for name in compiled.positiontup)
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), positional).all()
+            db.session.rollback()
+            return "\n".join(str(r[-1]) for r in rows)
+        # the tables are small here: ask whether an index path exists, not whether the planner likes it
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        (plan,) = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), params).scalar_one()
+        db.session.rollback()
+        nodes, stack = [], [plan[0]["Plan"] if isinstance(plan, list) else plan["Plan"]]
+        while stack:
+            node = stack.pop()
+            nodes.append(node)
+            stack.extend(node.get("Plans", []))
+        assert _json.dumps(nodes)
+        return nodes
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"number": TSEL},
+        {"number": TSEL, "partner": "whatsapp"},
+        {"partner": "whatsapp"},
+        {"number": TSEL, "after": 3, "since": None},
+    ],
+)
+def test_a_query_by_number_or_partner_searches_indexes(app, world, filters):
+    world.block(world.telkomsel, TSEL)
+    for _ in range(3):
+        world.client.get(f"/v1/numbers/{TSEL}", headers=world.auth(world.whatsapp))
+        world.client.get("/v1/records", headers=world.auth(world.telegram))
+    with app.app_context():
+        db.session.execute(sa.text("ANALYZE"))
+        db.session.commit()
+    plan = _plan(app, service.page_statement(limit=100, **filters))
+    tables = ("audit", "audit_numbers", "audit_seqs", "records")
+    if isinstance(plan, str):
+        for line in plan.splitlines():
+            words = line.split()
+            if words[:1] == ["SCAN"] and words[1] in tables:
+                # a scan of a table is allowed only along an index that bounds it (audit's own key, from after)
+                assert "USING" in line, plan
+        if "number" in filters:
+            assert "audit_numbers USING PRIMARY KEY (number=?" in plan or "pk_audit_numbers (number=?" in plan, plan
+            assert "ix_records_number_seq (number=?" in plan, plan
+        else:
+            assert "ix_audit_partner_id (partner=?" in plan, plan
+    else:
+        assert not [n for n in plan if n["Node Type"] == "Seq Scan" and n.get("Relation Name") in tables], plan

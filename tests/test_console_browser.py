@@ -30,6 +30,7 @@ from hub.console import accounts
 from hub.db import db
 from hub.demo import demo_command
 from hub.records.anomalies import Anomaly
+from hub.records.lifecycle import NumberEvent
 from hub.records.models import Assignment, Record
 from hub.reports import periods, service
 from hub.reports.models import Report
@@ -145,11 +146,17 @@ def _expected_overview(app: Flask) -> dict[str, int]:
                 Report.kind == "daily", Report.period_start >= first, Report.period_start < start
             )
         ).all()
+        # records issued by partners, as the report's ``issued`` counts them: not the hub's own unblocks
+        by_partners = Record.issuer != app.config["HUB_ID"]
         in_reported = sum(
-            count(select(func.count()).select_from(Record).where(Record.received_at >= s, Record.received_at < e))
+            count(
+                select(func.count())
+                .select_from(Record)
+                .where(Record.received_at >= s, Record.received_at < e, by_partners)
+            )
             for s, e in reported
         )
-        today_records = count(select(func.count()).select_from(Record).where(Record.received_at >= start))
+        today_records = count(select(func.count()).select_from(Record).where(Record.received_at >= start, by_partners))
         open_ = (Assignment.acted_at.is_(None), Assignment.assigned_at < now)
         return {
             "today_records": today_records,
@@ -214,6 +221,38 @@ def test_enrol_read_every_page_download_switch_language_and_sign_out(page: Any, 
     assert page.locator("#history .ok").count() >= kinds.count("ev-record") + kinds.count("ev-ack")
     assert page.locator("#history .bad").count() == 0  # every signature in the demo verifies
     page.screenshot(path=str(SCREENSHOTS / "console-number.png"), full_page=True)
+
+    # A number its operator recycled (issue 13): the operator's lifecycle events in time order, then the
+    # hub's own unblocks they caused, each with the verdict on its signature (the hub's key for the hub's).
+    with hub_app.app_context():
+        recycled = db.session.scalars(
+            select(NumberEvent.number).where(NumberEvent.event == "reassigned").order_by(NumberEvent.effective_at)
+        ).first()
+        hub_id = hub_app.config["HUB_ID"]
+        lifted = db.session.scalar(
+            select(func.count()).select_from(Record).where(Record.number == recycled, Record.issuer == hub_id)
+        )
+    assert recycled is not None and lifted >= 1  # the demo recycles blocked numbers
+    page.fill("input[name=q]", recycled)
+    page.click("form[role=search] button[type=submit]")
+    assert page.inner_text("#number") == recycled
+    rows = page.locator("#history tbody tr")
+    kinds = [rows.nth(i).get_attribute("class") for i in range(rows.count())]
+    who = [t.strip() for t in page.locator("#history tbody tr td:nth-child(3)").all_inner_texts()]
+    events = page.locator("#history tbody tr.ev-lifecycle")
+    assert events.count() == 2
+    assert "nomor diputus" in events.nth(0).inner_text() and "nomor dialihkan" in events.nth(1).inner_text()
+    assert events.nth(0).locator(".ok").count() == events.nth(1).locator(".ok").count() == 1  # the operator's
+    by_hub = [
+        i for i, (kind, partner) in enumerate(zip(kinds, who, strict=True)) if (kind, partner) == ("ev-record", hub_id)
+    ]
+    assert len(by_hub) == lifted
+    for i in by_hub:
+        assert "buka blokir" in rows.nth(i).inner_text()
+        assert rows.nth(i).locator(".ok").inner_text() == "tanda tangan sah"  # verified with the hub's own key
+    reassigned = [i for i, kind in enumerate(kinds) if kind == "ev-lifecycle"][1]
+    assert reassigned < by_hub[0]  # the reassignment, then the unblocks the hub issued because of it
+    assert page.locator("#history .bad").count() == 0
 
     # Reports: a rendered report whose signature verifies, and its CSV downloaded.
     page.click("nav >> text=Laporan")

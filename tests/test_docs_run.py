@@ -99,3 +99,12 @@ def test_the_first_hour_and_then_the_walkthrough_run_as_written(live: LiveHub, h
     )
     assert "1 of 5 receipts did NOT verify" in tail
     assert re.search(r"^True False$", tail, re.M) and "Indosat Ooredoo Hutchison True []" in tail
+    # step 14: a number changes hands
+    assert "4 number events: 3 accepted, 0 duplicate, 1 rejected (bad-row 1)" in tail
+    assert re.search(
+        r"^[0-9a-f-]{36},tangkal,\+6281398765432,unblock,phishing,sms,number reassigned \(event ", tail, re.M
+    )
+    assert "1 ack: 1 accepted, 0 duplicate, 0 rejected" in tail
+    assert "1 record: 0 accepted, 0 duplicate, 1 rejected (number-reassigned 1)" in tail
+    assert "3 numbers: 1 yes, 2 no, 0 no_data, 0 not answered" in tail
+    assert "3 numbers: 0 yes, 0 no, 3 no_data, 0 not answered" in tail

@@ -317,7 +317,7 @@ def test_monotonic_acceptance_times() -> None:
     assert monotonic_after(now + timedelta(seconds=2), now) == now + timedelta(seconds=2) + TICK  # a clock behind
 
 
-def test_report_counts_the_events_that_took_effect_in_the_period(world: World, frozen) -> None:
+def test_report_counts_the_events_that_took_effect_in_the_period(world: World, frozen, token) -> None:
     T0 = frozen.now()
     block_at(world, world.kominfo, TSEL, T0 - timedelta(days=30))
     block_at(world, world.whatsapp, TSEL, T0 - timedelta(days=20))
@@ -333,6 +333,20 @@ def test_report_counts_the_events_that_took_effect_in_the_period(world: World, f
     # the hub's unblocks are assigned like any unblock: the operator and both OTT providers, one each per block
     row = {r["partner"]: r for r in report["partners"]}
     assert row["telkomsel"]["assigned"] == 4 and row["whatsapp"]["assigned"] == 4
+    # and counted against the SLA: a day later the unacked hub unblocks are overdue like any unblock
+    frozen.advance(timedelta(hours=25))
+    world.tokens["kominfo"] = token(world.kominfo)  # the first one expired meanwhile
+    later = {"kind": "adhoc", "start": ts(T0 - timedelta(days=7)), "end": ts(T0 + timedelta(hours=25))}
+    report = world.client.post("/v1/reports", json=later, headers=world.auth(world.kominfo)).get_json()["report"]
+    overdue_unblocks = [i for i in report["overdue"]["items"] if i["action"] == "unblock"]
+    assert sorted(i["partner"] for i in overdue_unblocks) == [
+        "telegram",
+        "telegram",
+        "telkomsel",
+        "telkomsel",
+        "whatsapp",
+        "whatsapp",
+    ]
 
 
 def test_console_history_shows_the_lifecycle_and_verifies_the_hubs_unblocks(world: World, frozen, app) -> None:
@@ -357,6 +371,15 @@ def test_console_history_shows_the_lifecycle_and_verifies_the_hubs_unblocks(worl
     ]
     # shown when it took effect (a day back), before the hub received the block it lifted
     assert [e.kind for e in events if e.kind in ("record", "lifecycle")] == ["lifecycle", "record", "record"]
+    # and the console's number page shows it (in its default language, Indonesian)
+    from tests.console_support import add_staff, enrol
+
+    staff = app.test_client()
+    add_staff(app, "analis@kominfo.go.id")
+    enrol(app, staff, "analis@kominfo.go.id")
+    page = staff.get(f"/console/numbers?q={TSEL}").get_data(as_text=True)
+    assert 'class="ev-lifecycle"' in page and "nomor dialihkan ke pelanggan baru" in page
+    assert "blokir yang dicabut oleh hub: 1" in page
 
 
 # -- Real concurrency: a block and a reassignment of the same number, pushed at once to live hubs
@@ -506,3 +529,33 @@ def test_acceptance_times_increase_along_the_log_under_concurrent_pushes(registe
     along = sorted(receipts, key=lambda r: r["log_index"])
     times = [parse_ts(r["received_at"]) for r in along]
     assert all(a < b for a, b in zip(times, times[1:])), [r["received_at"] for r in along]
+
+
+def test_one_batch_of_events_lifts_each_block_once_and_leaves_expired_blocks_alone(world: World, frozen) -> None:
+    T0 = frozen.now()
+    live = block_at(world, world.kominfo, TSEL, T0 - timedelta(days=30))
+    expired = world.block(
+        world.whatsapp,
+        TSEL,
+        issued_at=ts(T0 - timedelta(days=60)),
+        observed_at=ts(T0 - timedelta(days=60)),
+        expires_at=ts(T0 - timedelta(days=40)),
+    )
+    frozen.advance(timedelta(seconds=1))
+    tsel = world.telkomsel
+    bodies = [
+        event_body("telkomsel", TSEL, "disconnected", T0 - timedelta(days=10)),
+        event_body("telkomsel", TSEL, "reassigned", T0 - timedelta(days=3)),
+        event_body("telkomsel", TSEL, "reassigned", T0 - timedelta(days=2)),
+    ]
+    resp = push_events(world, tsel, *(tsel.sign("number_event", b) for b in bodies))
+    assert [r["status"] for r in resp.get_json()["results"]] == ["accepted"] * 3
+    unblocks = _hub_unblocks(world.pull_all(world.kominfo))
+    assert [u["record"]["supersedes"] for u in unblocks] == [live["record"]["id"]]
+    assert unblocks[0]["record"]["evidence"]["ref"] == bodies[1]["id"]  # the first reassignment of the batch
+    assert expired["record"]["id"] not in {u["record"]["supersedes"] for u in unblocks}
+    view = world.client.get(f"/v1/numbers/{TSEL}", headers=world.auth(world.kominfo)).get_json()
+    assert view["blocked"] is False and view["reassigned_at"] == bodies[2]["effective_at"]
+    # receipts: one log leaf per event, then the hub's unblock
+    indexes = [r["receipt"]["receipt"]["log_index"] for r in resp.get_json()["results"]]
+    assert indexes == sorted(indexes) and unblocks[0]["receipt"]["receipt"]["log_index"] == indexes[-1] + 1

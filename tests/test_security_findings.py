@@ -195,6 +195,21 @@ def test_finding_2_adhoc_report_periods_are_bounded(world: World, clock):
     assert ok.status_code == 201, ok.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("ts", ["0001-01-01T00:00:00Z", "0001-01-01T00:00:59.999Z", "9999-12-31T23:59:59.999Z"])
+def test_finding_2_extreme_dates_in_queries_are_answered_not_500(world: World, ts: str):
+    """Found while auditing every date a partner sends: TAXII's added_after at year 1 overflowed (500)."""
+    taxii = {**world.auth(world.whatsapp), "Accept": "application/taxii+json;version=2.1"}
+    (collection,) = world.client.get("/taxii2/api/collections/", headers=taxii).get_json()["collections"]
+    for path, headers in [
+        (f"/taxii2/api/collections/{collection['id']}/objects/?added_after={ts}", taxii),
+        (f"/taxii2/api/collections/{collection['id']}/manifest/?added_after={ts}", taxii),
+        (f"/v1/reports?since={ts}", world.auth(world.kominfo)),
+        (f"/v1/audit?since={ts}", world.auth(world.kominfo)),
+    ]:
+        resp = world.client.get(path, headers=headers)
+        assert resp.status_code < 500, (path, resp.status_code, resp.get_data(as_text=True)[:300])
+
+
 # --------------------------------------------------------------------------
 # 3. Timestamps and prefixes that are not ASCII
 
@@ -237,9 +252,19 @@ def test_finding_3_no_format_check_uses_backslash_d_or_dollar():
                 code = line.split("#", 1)[0]
                 if re.search(r"""r["'][^"']*\\d""", code) or re.search(r"\bre\.match\(|\.match\(", code):
                     offenders.append(f"{path.relative_to(root)}:{n}: {line.strip()}")
+                if re.search(r"\.is(digit|decimal|numeric)\(", code):  # all three take non-ASCII digits
+                    offenders.append(f"{path.relative_to(root)}:{n}: {line.strip()}")
                 if re.search(r"""r["'][^"']*\$["']""", code) and "pattern" not in code.lower():
                     offenders.append(f"{path.relative_to(root)}:{n}: {line.strip()}")
     assert not offenders, "\n".join(offenders)
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0661\u0662", "\uff11\uff12", "12\n3", "1e3"])
+def test_finding_3_the_sdk_reads_retry_after_as_ascii_delta_seconds_only(value: str):
+    from partners.retry import parse_retry_after
+
+    assert parse_retry_after(value) is None  # not delta-seconds, and not an HTTP date: never a crash
+    assert parse_retry_after("12") == 12.0
 
 
 # --------------------------------------------------------------------------
@@ -396,3 +421,302 @@ def test_finding_7_the_sqlite_database_and_its_journal_files_are_0600(make_app, 
         db.session.remove()
         db.engine.dispose()
     assert set(modes.values()) == {"0o600"}, modes
+
+
+def _basic_of(client_id: str, secret: str) -> dict[str, str]:
+    import base64
+
+    return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
+
+
+def test_finding_7_unknown_client_and_wrong_secret_get_the_same_answer_after_the_same_work(
+    client, register, monkeypatch
+):
+    from hub.auth import secrets as hub_secrets
+
+    op = register("telkomsel", "operator")
+    verified: list[str] = []
+    real = hub_secrets._hasher
+
+    class Counting:
+        def verify(self, hash_: str, password: str) -> bool:
+            verified.append(hash_.split("$")[1])  # the algorithm: argon2id for both
+            return bool(real.verify(hash_, password))
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+    monkeypatch.setattr(hub_secrets, "_hasher", Counting())
+    grant = {"grant_type": "client_credentials"}
+    answers = []
+    for client_id in ("tk_does_not_exist_at_all_here", op.client_id):
+        for how in ("basic", "post"):
+            verified.clear()
+            if how == "basic":
+                resp = client.post("/oauth/token", data=grant, headers=_basic_of(client_id, "wrong-secret"))
+            else:
+                resp = client.post(
+                    "/oauth/token", data={**grant, "client_id": client_id, "client_secret": "wrong-secret"}
+                )
+            answers.append((how, resp.status_code, resp.get_json(), resp.headers.get("WWW-Authenticate")))
+            assert verified == ["argon2id"], (client_id, how, verified)  # one Argon2 verification either way
+    unknown_basic, unknown_post, wrong_basic, wrong_post = answers
+    assert unknown_basic == wrong_basic and unknown_post == wrong_post, answers
+    assert unknown_basic[2]["error"] == "invalid_client" and unknown_basic[1] == 401
+    assert "exist" not in str(answers)
+
+
+def test_finding_7_unknown_client_assertion_fails_in_the_same_words(client, register):
+    from tests.support import PartnerCreds
+
+    op = register("whatsapp", "ott")
+    ghost = PartnerCreds("ghost", "ott", "tk_ghost_client_id", "", op.kid, op.private_key)
+    stranger_key = register("telegram", "ott").private_key
+    wrong_key = PartnerCreds(op.id, op.kind, op.client_id, "", op.kid, stranger_key)
+    answers = []
+    for who in (ghost, wrong_key):
+        form = {
+            "grant_type": "client_credentials",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": who.assertion("http://localhost/oauth/token"),
+        }
+        resp = client.post("/oauth/token", data=form)
+        answers.append((resp.status_code, resp.get_json()))
+    assert answers[0] == answers[1] and answers[0][1]["error"] == "invalid_client", answers
+
+
+def test_finding_7_two_client_authentication_methods_at_once_are_refused(client, register):
+    op = register("telkomsel", "operator")
+    from tests.support import basic_auth
+
+    both = client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": op.client_id, "client_secret": op.client_secret},
+        headers=basic_auth(op),
+    )
+    assert both.status_code in (400, 401) and both.get_json()["error"] in ("invalid_request", "invalid_client")
+    assert "access_token" not in both.get_json()
+    with_assertion = client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": op.assertion("http://localhost/oauth/token"),
+        },
+        headers=basic_auth(op),
+    )
+    assert with_assertion.status_code in (400, 401) and "access_token" not in with_assertion.get_json()
+    # each alone still works
+    assert (
+        client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=basic_auth(op)).status_code
+        == 200
+    )
+
+
+@pytest.mark.parametrize("scope", ["records:read\x1b", 'records:read "x"', "records:read \u00e9", "records:read\n"])
+def test_finding_7_a_scope_outside_rfc_6749_characters_is_invalid_scope_not_500(client, register, scope):
+    from tests.support import basic_auth
+
+    op = register("telkomsel", "operator")
+    resp = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials", "scope": scope}, headers=basic_auth(op)
+    )
+    assert resp.status_code == 400 and resp.get_json()["error"] == "invalid_scope", resp.get_data(as_text=True)
+
+
+def test_finding_7_a_tokens_scope_is_cut_to_what_the_partners_kind_allows_today(world: World, app):
+    from hub.auth.models import Partner
+    from hub.db import db
+
+    assert world.client.get("/v1/reports", headers=world.auth(world.kominfo)).status_code == 200
+    with app.app_context():
+        db.session.get(Partner, "kominfo").kind = "operator"  # say, a partner re-registered as another kind
+        db.session.commit()
+    assert world.client.get("/v1/reports", headers=world.auth(world.kominfo)).status_code == 403
+
+
+def test_finding_7_metrics_need_the_bearer_secret(make_app):
+    closed = make_app().test_client()
+    assert closed.get("/metrics").status_code == 404  # METRICS_TOKEN unset: not served at all
+    client = make_app(METRICS_TOKEN="scrape-secret-123").test_client()
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic c2NyYXBlLXNlY3JldC0xMjM="}):
+        resp = client.get("/metrics", headers=headers)
+        assert resp.status_code == 401 and resp.mimetype == "application/problem+json", headers
+        assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+        assert "tangkal_http_requests_total" not in resp.get_data(as_text=True)
+    ok = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret-123"})
+    assert ok.status_code == 200 and "tangkal_http_requests_total" in ok.get_data(as_text=True)
+
+
+def _empty_redis_db() -> int:
+    import redis
+
+    for n in range(15, 7, -1):
+        if redis.Redis(host="127.0.0.1", port=6379, db=n).dbsize() == 0:
+            return n
+    pytest.fail("no empty Redis database among 8..15 on 127.0.0.1:6379")
+
+
+def test_finding_7_two_workers_share_the_rate_limit_through_redis(hub_env, app):
+    import redis
+
+    n = _empty_redis_db()
+    hub = LiveHub(
+        {
+            **hub_env,
+            "HUB_URL": "http://hub.test",
+            "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:6379/{n}",
+            "RATELIMIT_DEFAULT": "10 per day",  # one window for the whole test
+        },
+        workers=2,
+        threads=2,
+    )
+    try:
+        statuses = []
+        for _ in range(30):  # a new connection each time: gunicorn's workers take turns accepting them
+            with requests.Session() as s:
+                statuses.append(s.get(hub.url + "/v1/whoami", headers=bearer("junk"), timeout=10).status_code)
+        assert statuses.count(429) == 20 and statuses[:10] == [401] * 10, statuses
+        log = open(hub.log.name).read()
+        assert "RATE LIMITS ARE PER WORKER" not in log
+    finally:
+        hub.stop()
+        redis.Redis(host="127.0.0.1", port=6379, db=n).flushdb()
+
+
+def test_finding_7_two_workers_with_memory_rate_limits_warn_loudly_at_start(hub_env, app):
+    hub = LiveHub({**hub_env, "HUB_URL": "http://hub.test", "RATELIMIT_STORAGE_URI": "memory://"}, workers=2)
+    try:
+        log = open(hub.log.name).read()
+    finally:
+        hub.stop()
+    assert "RATE LIMITS ARE PER WORKER" in log and "2 workers" in log, log[-2000:]
+
+
+# --------------------------------------------------------------------------
+# 9. Caps of PROTOCOL 1.1 (the number look-up's 100 is
+#    tests/test_records_read.py::test_number_lookup_lists_the_newest_100_and_counts_what_the_caller_may_see)
+
+
+def test_finding_9_report_anomalies_list_at_most_1000_oldest_first_with_anomaly_count(world: World, app, clock):
+    from sqlalchemy import insert
+
+    from hub.acks.models import Attestation
+    from hub.db import db
+    from hub.records.anomalies import Anomaly
+
+    now = clock.now()
+    base = now - timedelta(days=1)
+    with app.app_context():
+        db.session.execute(
+            insert(Anomaly),
+            [
+                {
+                    "kind": "rereport",
+                    "number": TSEL2,
+                    "partner_id": "telkomsel",
+                    "record_id": f"00000000-0000-4000-8000-{i:012d}",
+                    "related_record_id": None,
+                    "created_at": base + timedelta(seconds=i + 1),
+                }
+                for i in range(1003)
+            ],
+        )
+        db.session.add(
+            Attestation(
+                id="00000000-0000-4000-8000-aaaaaaaaaaaa",
+                partner_id="telkomsel",
+                as_of=base,
+                blocked_count=5,
+                blocked_set_sha256="0" * 64,
+                expected_count=1,
+                expected_sha256="1" * 64,
+                match=False,
+                sha256="2" * 64,
+                envelope="{}",
+                received_at=base,  # the oldest of all: listed first
+            )
+        )
+        db.session.commit()
+    resp = world.client.post(
+        "/v1/reports",
+        json={"kind": "adhoc", "start": _iso(now - timedelta(days=2)), "end": _iso(now + timedelta(hours=1))},
+        headers=world.auth(world.kominfo),
+    )
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    report = resp.get_json()["report"]
+    assert report["anomaly_count"] == 1004 and report["totals"]["anomalies"] == 1004
+    listed = report["anomalies"]
+    assert len(listed) == 1000
+    assert listed[0]["kind"] == "attestation_mismatch"
+    assert [a["at"] for a in listed] == sorted(a["at"] for a in listed)
+    assert listed[-1]["record_id"] == "00000000-0000-4000-8000-000000000998"
+
+
+@pytest.mark.parametrize("alg", ["EdDSA", "Ed25519"])
+def test_finding_9_authlibs_default_private_key_jwt_client_gets_a_token(app, register, alg):
+    """authlib's PrivateKeyJWT signs assertions that live 3600 s: the most common Python client works out of the box."""
+    from authlib.integrations.requests_client import OAuth2Session
+    from authlib.oauth2.rfc7523 import PrivateKeyJWT
+    from joserfc.jwk import OKPKey
+
+    from keys.keyfiles import private_key_to_pem
+    from tests.test_partners_support import serve
+
+    op = register("whatsapp", "ott")
+    key = OKPKey.import_key(private_key_to_pem(op.private_key), {"kid": op.kid})
+    with serve(app) as url:
+        session = OAuth2Session(op.client_id, key, token_endpoint_auth_method="private_key_jwt")
+        session.register_client_auth_method(PrivateKeyJWT(url + "/oauth/token", alg=alg, headers={"kid": op.kid}))
+        token = session.fetch_token(url + "/oauth/token", grant_type="client_credentials")
+        assert token["token_type"] == "Bearer"
+        resp = requests.get(url + "/v1/whoami", headers=bearer(token["access_token"]), timeout=10)
+        assert resp.status_code == 200 and resp.json()["partner"] == "whatsapp"
+
+
+def test_finding_9_an_hour_long_assertion_is_accepted_once_and_its_jti_outlives_the_purge(app, client, register, clock):
+    from hub.reports.scheduler import run_purge
+
+    op = register("whatsapp", "ott")
+    clock.freeze(datetime.now(UTC).replace(microsecond=0))
+    form = {
+        "grant_type": "client_credentials",
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": op.assertion("http://localhost/oauth/token", lifetime=3600),
+    }
+    assert client.post("/oauth/token", data=form).status_code == 200
+    clock.advance(timedelta(minutes=50))
+    run_purge(app)  # what every instance's scheduler runs: the jti stays until the assertion's exp
+    replay = client.post("/oauth/token", data=form)
+    assert replay.status_code in (400, 401) and replay.get_json()["error"] == "invalid_client"
+    too_long = dict(form, client_assertion=op.assertion("http://localhost/oauth/token", lifetime=3700))
+    clock.freeze(datetime.now(UTC).replace(microsecond=0))
+    assert client.post("/oauth/token", data=too_long).get_json()["error"] == "invalid_client"
+
+
+# --------------------------------------------------------------------------
+# 8. The OpenAPI document (the full checks: tests/test_openapi.py)
+
+
+def test_finding_8_openapi_is_valid_3_1_examples_pass_their_signature_pattern_and_oauth_errors_are_rfc_6749(client):
+    import re
+
+    from openapi_spec_validator import validate
+
+    doc = client.get("/openapi.json").get_json()
+    validate(doc)
+    schemas = doc["components"]["schemas"]
+    pattern = schemas["Signature"]["properties"]["value"]["pattern"]
+    push = doc["paths"]["/v1/records"]["post"]["requestBody"]["content"]["application/json"]["example"]
+    acks = doc["paths"]["/v1/acks"]["post"]["requestBody"]["content"]["application/json"]["example"]
+    for env in push["records"] + acks["acks"]:
+        assert re.fullmatch(pattern.removeprefix("^").removesuffix("$"), env["signature"]["value"])
+    for name in ("PushRequest", "AckPushRequest", "SignedRecord", "SignedAck"):
+        assert schemas[name]["additionalProperties"] is False, name
+    for path in ("/oauth/token", "/oauth/revoke", "/oauth/introspect"):
+        for status in ("400", "401"):
+            content = doc["paths"][path]["post"]["responses"][status]["content"]
+            assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/OAuthError"}, (path, status)
+    # and what the token endpoint sends is that shape
+    body = client.post("/oauth/token", data={"grant_type": "client_credentials"}).get_json()
+    assert set(body) <= {"error", "error_description", "error_uri"} and body["error"] == "invalid_client"

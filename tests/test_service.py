@@ -29,9 +29,10 @@ def test_openapi_document_lists_endpoints_with_scopes(client):
     assert "records:write" in doc["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"]["scopes"]
 
 
-def test_metrics_count_requests_and_item_outcomes(client):
+def test_metrics_count_requests_and_item_outcomes(app, client):
+    app.config["METRICS_TOKEN"] = "scrape-secret"
     client.get("/healthz")
-    text = client.get("/metrics").get_data(as_text=True)
+    text = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"}).get_data(as_text=True)
     assert 'tangkal_http_requests_total{endpoint="health.healthz",method="GET",status="200"}' in text
     assert "tangkal_http_request_seconds_bucket" in text
 

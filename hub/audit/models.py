@@ -38,16 +38,25 @@ class AuditEntry(db.Model):  # type: ignore[name-defined,misc]
 
 
 class AuditNumber(db.Model):  # type: ignore[name-defined,misc]
-    """A number an audited read involved: the index behind ``GET /v1/audit?number=``.
+    """A number a read named directly (a look-up, a record fetch, a log read, a report).
 
-    Its primary key is all it is (on SQLite a WITHOUT ROWID table: one
-    b-tree, not a table and an index): a pull of 1,000 records adds 1,000
-    rows, so each index more is 1,000 more b-tree inserts in every pull. The
-    prune finds a row's children by their numbers, which the row lists.
+    The primary key ``(number, audit_id)`` answers ``GET /v1/audit?number=``;
+    ``audit_id``'s index (always appended at its end: ids only grow) serves
+    the prune. On SQLite a WITHOUT ROWID table: the key is the table.
     """
 
     __tablename__ = "audit_numbers"
     __table_args__ = {"sqlite_with_rowid": False}
 
     number: Mapped[str] = mapped_column(String(20), primary_key=True)
-    audit_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    audit_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False, index=True)
+
+
+class AuditSeq(db.Model):  # type: ignore[name-defined,misc]
+    """A record a read served (a pull's page), by its ``seq``: its number is found through ``records``."""
+
+    __tablename__ = "audit_seqs"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    audit_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False, index=True)

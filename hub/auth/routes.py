@@ -239,7 +239,7 @@ class WhoAmI(BaseModel):
         "partner": "telkomsel",
         "kind": "operator",
         "client_id": "tk_3q2f8Yc1mQ",
-        "scope": "acks:write attestations:write log:read records:read records:write",
+        "scope": "acks:write attestations:write log:read numbers:write records:read records:write",
         "expires_at": "2026-11-28T10:15:00Z",
     },
 )

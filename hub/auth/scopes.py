@@ -7,6 +7,8 @@ do something never holds a token that says it can.
 
 from __future__ import annotations
 
+import re
+
 PARTNER_KINDS = ("operator", "ott", "ministry")
 
 SCOPE_DESCRIPTIONS: dict[str, str] = {
@@ -28,6 +30,10 @@ SCOPES_BY_KIND: dict[str, frozenset[str]] = {
     "ott": frozenset({"records:write", "records:read", "acks:write", "log:read", "attestations:write"}),
     "ministry": frozenset({"records:write", "records:read", "reports:read", "reports:write", "log:read", "audit:read"}),
 }
+
+
+#: RFC 6749 section 3.3: scope tokens of %x21 / %x23-5B / %x5D-7E, separated by single spaces (use with fullmatch)
+SCOPE_RE = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]+(?: [\x21\x23-\x5B\x5D-\x7E]+)*")
 
 
 def scope_string(scopes: frozenset[str] | set[str]) -> str:

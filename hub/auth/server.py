@@ -15,7 +15,12 @@ from typing import Any
 
 from authlib.common.security import generate_token
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import ClientCredentialsGrant, InvalidScopeError, UnauthorizedClientError
+from authlib.oauth2.rfc6749 import (
+    ClientCredentialsGrant,
+    InvalidRequestError,
+    InvalidScopeError,
+    UnauthorizedClientError,
+)
 from authlib.oauth2.rfc6749.util import scope_to_list
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
@@ -31,8 +36,8 @@ from sqlalchemy.exc import IntegrityError
 from hub import clock
 from hub.auth.models import OAuthClient, PartnerKey, RevokedToken, UsedAssertion
 from hub.auth.protect import decode_access_token, hub_url, is_revoked
-from hub.auth.scopes import scope_string
-from hub.auth.secrets import check_secret
+from hub.auth.scopes import SCOPE_RE, scope_string
+from hub.auth.secrets import check_secret, hash_secret
 from hub.db import db
 from hub.signing import signer
 from keys.keyfiles import private_key_to_pem
@@ -76,10 +81,64 @@ class Client:
         return scope_string(requested & allowed if requested else allowed)
 
 
-def _query_client(client_id: str) -> Client | None:
-    row = db.session.get(OAuthClient, client_id)
-    if row is None or row.disabled:
+class UnknownClient:
+    """Stands in for a client id that does not exist or is disabled (PROTOCOL 1.1 section 3).
+
+    authlib answers an unknown id at once with its own words ("does not
+    exist"), and a wrong secret after an Argon2 verification: a probe could
+    tell which ids exist by the message and by the time (30 times faster).
+    This stand-in fails the same way a real client with a wrong secret does,
+    after an Argon2 verification against a hash made with the same
+    parameters, and a client assertion for it fails verification like one
+    signed with the wrong key.
+    """
+
+    partner = None
+
+    def __init__(self, client_id: str) -> None:
+        self.client_id = client_id
+
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        check_secret(_dummy_hash(), client_secret)
+        return False
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return False
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return False
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return False
+
+    def check_response_type(self, response_type: str) -> bool:
+        return False
+
+    def get_default_redirect_uri(self) -> None:
         return None
+
+    def get_allowed_scope(self, scope: str | None) -> str:
+        return ""
+
+
+#: Argon2id hashes of a random secret, by SECRET_HASH_FAST: what an unknown client's secret is checked against
+_DUMMY_HASHES: dict[bool, str] = {}
+
+
+def _dummy_hash() -> str:
+    fast = bool(current_app.config.get("SECRET_HASH_FAST", False))
+    if fast not in _DUMMY_HASHES:
+        _DUMMY_HASHES[fast] = hash_secret(generate_token(32))
+    return _DUMMY_HASHES[fast]
+
+
+def _query_client(client_id: str) -> Client | UnknownClient:
+    row = db.session.get(OAuthClient, client_id) if isinstance(client_id, str) else None
+    if row is None or row.disabled:
+        return UnknownClient(str(client_id))
     return Client(row)
 
 
@@ -87,6 +146,12 @@ class ClientCredentials(ClientCredentialsGrant):  # type: ignore[misc]  # authli
     TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
 
     def validate_token_request(self) -> None:
+        scope = self.request.payload.scope
+        if scope is not None and not SCOPE_RE.fullmatch(scope):
+            # Never echoed: authlib refuses an error description holding such characters (a 500 before).
+            raise InvalidScopeError(
+                description="scope is a space-separated list of scope tokens (RFC 6749 section 3.3)."
+            )
         super().validate_token_request()
         requested = set(scope_to_list(self.request.payload.scope) or [])
         beyond = requested - self.request.client.partner.allowed_scopes
@@ -110,6 +175,19 @@ def _check_assertion_lifetime(claims: dict[str, Any]) -> None:
         raise InvalidClientError(description=f"A client assertion lives at most {MAX_ASSERTION_LIFETIME} seconds.")
 
 
+ASSERTION_REFUSED = "Client assertion refused: it does not verify with a registered key of the client it names."
+
+_THROWAWAY: list[KeySet] = []
+
+
+def _throwaway_keys() -> KeySet:
+    """A key set no client's assertion verifies with: what an unknown client (or one without keys) is checked against."""
+    if not _THROWAWAY:
+        key = OKPKey.generate_key("Ed25519", private=False)
+        _THROWAWAY.append(KeySet.import_key_set({"keys": [key.as_dict(private=False)]}))
+    return _THROWAWAY[0]
+
+
 class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]  # authlib is untyped
     """RFC 7523 client assertions signed by one of the partner's active keys."""
 
@@ -119,12 +197,14 @@ class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]  # authlib 
         url = hub_url()
         return [url, url + "/oauth/token"]
 
-    def resolve_client_public_key(self, client: Client) -> KeySet:
+    def resolve_client_public_key(self, client: Client | UnknownClient) -> KeySet:
+        if isinstance(client, UnknownClient):
+            return _throwaway_keys()  # verification fails as for a known client and a wrong key
         rows = db.session.scalars(
             select(PartnerKey).where(PartnerKey.partner_id == client.partner.id, PartnerKey.status == "active")
         ).all()
         if not rows:
-            raise InvalidClientError(description="The partner has no active key.")
+            return _throwaway_keys()
         # Registered JWKs say alg Ed25519; assertions may also use the older
         # EdDSA name for the same algorithm, so drop the alg pin here.
         return KeySet.import_key_set({"keys": [{k: v for k, v in row.jwk.items() if k != "alg"} for row in rows]})
@@ -133,7 +213,8 @@ class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]  # authlib 
         try:
             token = jwt.decode(assertion, resolve_key, algorithms=ASSERTION_ALGS)
         except (JoseError, ValueError) as exc:
-            raise InvalidClientError(description=f"Client assertion refused: {exc}") from exc
+            # One description whether the client exists or not (PROTOCOL 1.1 section 3).
+            raise InvalidClientError(description=ASSERTION_REFUSED) from exc
         if "kid" not in token.header:
             raise InvalidClientError(description="The client assertion has no kid in its header.")
         _check_assertion_lifetime(token.claims)
@@ -302,9 +383,37 @@ def _save_token(token: dict[str, Any], request: Any) -> None:
     """JWT access tokens are self-contained: nothing to store until revoked."""
 
 
+class HubAuthorizationServer(AuthorizationServer):  # type: ignore[misc]  # authlib is untyped
+    """authlib's server, refusing a request that authenticates its client in two ways at once."""
+
+    def authenticate_client(self, request: Any, methods: list[str], endpoint: str = "token") -> Any:
+        used = client_auth_methods_used(request)
+        if len(used) > 1:
+            # RFC 6749 section 2.3: "The client MUST NOT use more than one authentication method in each request."
+            raise InvalidRequestError(
+                description="Use one client authentication method per request (RFC 6749 section 2.3), not "
+                + " and ".join(used)
+                + "."
+            )
+        return super().authenticate_client(request, methods, endpoint)
+
+
+def client_auth_methods_used(request: Any) -> list[str]:
+    """The client authentication methods a token, revocation or introspection request carries."""
+    used = []
+    if request.headers.get("Authorization", "").split(" ", 1)[0].lower() == "basic":
+        used.append("client_secret_basic")
+    form = request.form
+    if form.get("client_secret") is not None:
+        used.append("client_secret_post")
+    if form.get("client_assertion") is not None or form.get("client_assertion_type") is not None:
+        used.append("private_key_jwt")
+    return used
+
+
 def init_oauth(app: Flask) -> AuthorizationServer:
     """One authorization server per app (tests build many apps)."""
-    authorization = AuthorizationServer()
+    authorization = HubAuthorizationServer()
     authorization.init_app(app, query_client=_query_client, save_token=_save_token)
     authorization.register_token_generator("default", AccessTokens())
     authorization.register_client_auth_method(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT(leeway=ASSERTION_LEEWAY))

@@ -251,7 +251,7 @@ def report(report_id: str) -> str:
         row=row,
         body=envelope["report"],
         signature=envelope["signature"],
-        verified=figures.verify_report(envelope),
+        verified=figures.verify_report(row, envelope),
         shown=PAGE,
     )
 

@@ -13,10 +13,11 @@ registers the rule for its own kind here, with ``@rule("<kind>")``:
   assigned to it, the same rule as ``GET /v1/records/<id>``;
 - ``ack`` (hub.acks.visibility): the caller's own acks and acks about
   records it issued;
-- ``number_event``: **the hook for number events** (PROTOCOL 1.1 section 10):
-  the capability that appends them registers ``@rule("number_event")`` with
-  "the caller's own events". Until a kind has a rule, its entries are hidden
-  from every caller but the ministry: a new kind is never leaked by default.
+- ``number_event`` (hub.numbers.visibility): the caller's own events
+  (PROTOCOL 1.1 section 10).
+
+A kind without a rule is hidden from every caller but the ministry: a new
+kind of leaf is never leaked by default.
 
 A rule is a SELECT of the visible ``log_index`` values in ``[start, end)``,
 reached through the kind's own ``log_index`` key and joined on the rows' own

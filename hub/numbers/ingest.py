@@ -97,6 +97,16 @@ def _judge_alone(index: int, item: Any, caller: Caller, now: datetime) -> EventC
     return EventCandidate(index, item, body, sig["kid"], info, event_bytes, leaf, effective_at)
 
 
+def _not_home(info: NumberInfo, home: str | None, me: str) -> str:
+    """Why the caller may not report this number, in words an operator's engineer can act on."""
+    if not info.domestic:
+        return f"{info.e164} is not an Indonesian number: no operator of the hub is its home network."
+    if info.carrier is None:
+        return f"{info.e164} is on no Indonesian mobile network phonenumbers knows: it has no home operator."
+    owner = f"that is {home}" if home else "which is not registered with the hub"
+    return f"{info.e164} is on {info.carrier}, whose operator is not {me} ({owner}); report only your own numbers."
+
+
 class NumberEventJudge:
     """The number-event stages of hub.batch.run."""
 
@@ -129,12 +139,7 @@ class NumberEventJudge:
                 keyring.verify(c.kid, c.envelope, KIND, c.event_bytes)
                 home = routing.home_operator(c.info)
                 if home != me:
-                    network = c.info.carrier or "no Indonesian mobile network"
-                    raise Problem(
-                        "not-home-operator",
-                        f"{c.info.e164} belongs to {network}, whose operator is "
-                        f"{'not ' + me if home else 'not registered with the hub'}; report only your own numbers.",
-                    )
+                    raise Problem("not-home-operator", _not_home(c.info, home, me))
             except Problem as problem:
                 outcomes[c.index] = Outcome("rejected", c.id, problem)
                 continue

@@ -29,7 +29,7 @@ from hub.ledger.receipts import seq_for
 from hub.partner_keys import KeyRing
 from hub.problems import Problem
 from hub.records.anomalies import Anomaly, rereports
-from hub.records.lifecycle import latest_reassignments
+from hub.records.lifecycle import last_event_seq, latest_reassignments
 from hub.records.models import Assignment, Record
 from hub.records.numbers import NumberInfo, check_e164
 from hub.records.routing import RoutingTable
@@ -125,6 +125,8 @@ class RecordJudge:
         self.caller = caller
         self.now = clock.now()
         self.anomalies: list[dict[str, Any]] = []
+        #: the last number event committed when the guard was read (hub.records.lifecycle.last_event_seq)
+        self.events_seen: int = 0
 
     def alone(self, index: int, item: Any) -> Candidate:
         return _judge_alone(index, item, self.caller, self.now)
@@ -150,6 +152,7 @@ class RecordJudge:
             ):
                 block_assignees.setdefault(rid, set()).add(pid)
         routing = RoutingTable.load()
+        self.events_seen = last_event_seq()  # first: an event committed after it is re-checked under the lock
         reassigned = latest_reassignments(c.info.e164 for c in candidates if c.body["action"] == "block")
 
         accepted: list[Candidate] = []
@@ -177,7 +180,7 @@ class RecordJudge:
         return accepted
 
     def store(self, accepted: list[Candidate]) -> list[Stored]:
-        return _store(accepted, self.anomalies, signer())
+        return _store(accepted, self.anomalies, signer(), self.events_seen)
 
 
 def push(caller: Caller, items: list[Any], dry_run: bool = False) -> list[dict[str, Any]]:
@@ -235,7 +238,9 @@ def _check_unblock(
     return set(assignees)
 
 
-def _store(accepted: list[Candidate], anomalies: list[dict[str, Any]], by: HubSigner) -> list[Stored]:
+def _store(
+    accepted: list[Candidate], anomalies: list[dict[str, Any]], by: HubSigner, events_seen: int | None = None
+) -> list[Stored]:
     """The one short write transaction of a push (committed by hub.batch.run).
 
     Each record's receipt is signed here, once its seq is known, and stored
@@ -244,11 +249,14 @@ def _store(accepted: list[Candidate], anomalies: list[dict[str, Any]], by: HubSi
     reassignment committed since the push's reads would lift a block stored
     now only if it had seen it, so the push is judged again instead
     (``ConcurrentWrite``), and the block is refused as ``number-reassigned``.
+    Usually no number event has been committed since the push's reads
+    (``events_seen``, one probe of a unique index), and the numbers are not
+    asked again; None asks them always.
     """
     session = db.session()
     start, received_at = log.reserve_with_time(session, len(accepted))
     blocks = [c for c in accepted if c.body["action"] == "block"]
-    if blocks:
+    if blocks and (events_seen is None or last_event_seq() != events_seen):
         latest = latest_reassignments(c.info.e164 for c in blocks)
         if latest and any(c.about is not None and c.about < latest.get(c.info.e164, c.about) for c in blocks):
             raise ConcurrentWrite("a reassignment of a block's number was accepted concurrently")

@@ -64,6 +64,7 @@ _LATEST_ONE = select(func.max(NumberEvent.effective_at)).where(
     NumberEvent.number == bindparam("number", type_=String), NumberEvent.event == REASSIGNED
 )
 _EARLIEST = select(func.min(NumberEvent.effective_at))
+_LAST_SEQ = select(func.coalesce(func.max(NumberEvent.seq), 0))
 _EARLIEST_AND_LATEST_ONE = select(_EARLIEST.scalar_subquery(), _LATEST_ONE.scalar_subquery())
 
 
@@ -78,6 +79,16 @@ def latest_reassignments(numbers: Iterable[str], conn: Connection | None = None)
         return {}
     rows = (conn or db.session.connection()).execute(_LATEST, {"numbers": wanted})
     return {number: at for number, at in rows if at is not None}
+
+
+def last_event_seq() -> int:
+    """The seq of the last number event committed (0 for none): one probe of the unique index on seq.
+
+    Events commit in seq order (seq is taken under the log's counter lock),
+    so a record push that reads this before its guard and again under the
+    lock knows whether any event was committed in between.
+    """
+    return int(db.session.connection().scalar(_LAST_SEQ) or 0)
 
 
 def latest_reassignment(number: str) -> datetime | None:

@@ -97,7 +97,7 @@ def get_record(record_id: str) -> Response:
     item = views.load_items(caller, Record.id == record.id, mark_delivered=False)[0]
     if caller.is_ministry or record.issuer == caller.partner_id:
         item["assignments"] = views.assignments_of(record.id)
-    audit.record(caller, count=1, numbers=[record.number], ids=[record.id])
+    audit.record(caller, count=1, numbers=[record.number], ids=[record.id])  # named: a fetch is rare
     return jsonify(item)
 
 

@@ -29,6 +29,8 @@ from keys.timefmt import format_ts
 from keys.wire import OUTCOMES
 
 OVERDUE_LISTED = 1000
+#: PROTOCOL 1.1 section 8: a report lists at most this many anomalies, oldest first; anomaly_count gives all
+ANOMALIES_LISTED = 1000
 
 
 def _hours(start: Any, end: Any) -> ColumnElement[Any]:
@@ -211,41 +213,65 @@ def overdue_items(p: Period, sla_hours: int) -> dict[str, Any]:
     return {"count": int(count), "items": items}
 
 
-def anomalies(p: Period) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
+def _rereports_in(p: Period) -> ColumnElement[bool]:
+    return _in(Anomaly.created_at, p)
+
+
+def _mismatches_in(p: Period) -> ColumnElement[bool]:
+    return and_(_in(Attestation.received_at, p), Attestation.match.is_(False))
+
+
+def anomaly_count(p: Period) -> int:
+    """How many anomalies the period has in all (PROTOCOL 1.1 section 8: ``anomaly_count``)."""
+    rereports = db.session.scalar(select(func.count()).select_from(Anomaly).where(_rereports_in(p))) or 0
+    mismatches = db.session.scalar(select(func.count()).select_from(Attestation).where(_mismatches_in(p))) or 0
+    return int(rereports) + int(mismatches)
+
+
+def anomalies(p: Period, limit: int = ANOMALIES_LISTED) -> list[dict[str, Any]]:
+    """The period's first ``limit`` anomalies, oldest first: each source read up to ``limit``, then merged."""
+    found: list[tuple[datetime, int, dict[str, Any]]] = []
     for a in db.session.scalars(
-        select(Anomaly).where(_in(Anomaly.created_at, p)).order_by(Anomaly.created_at, Anomaly.id)
+        select(Anomaly).where(_rereports_in(p)).order_by(Anomaly.created_at, Anomaly.id).limit(limit)
     ):
-        out.append(
-            {
-                "kind": a.kind,
-                "at": format_ts(a.created_at),
-                "partner": a.partner_id,
-                "number": a.number,
-                "record_id": a.record_id,
-                "related_record_id": a.related_record_id,
-                "detail": f"{a.number} was reported again while {a.partner_id}'s block (acked blocked) was in force",
-            }
+        found.append(
+            (
+                a.created_at,
+                len(found),
+                {
+                    "kind": a.kind,
+                    "at": format_ts(a.created_at),
+                    "partner": a.partner_id,
+                    "number": a.number,
+                    "record_id": a.record_id,
+                    "related_record_id": a.related_record_id,
+                    "detail": f"{a.number} was reported again while {a.partner_id}'s block (acked blocked) was in force",
+                },
+            )
         )
     for att in db.session.scalars(
-        select(Attestation)
-        .where(_in(Attestation.received_at, p), Attestation.match.is_(False))
-        .order_by(Attestation.received_at)
+        select(Attestation).where(_mismatches_in(p)).order_by(Attestation.received_at, Attestation.id).limit(limit)
     ):
-        out.append(
-            {
-                "kind": "attestation_mismatch",
-                "at": format_ts(att.received_at),
-                "partner": att.partner_id,
-                "attestation_id": att.id,
-                "as_of": format_ts(att.as_of),
-                "blocked_count": att.blocked_count,
-                "expected_count": att.expected_count,
-                "detail": f"{att.partner_id} attests {att.blocked_count} blocked numbers; the hub expects {att.expected_count}"
-                + ("" if att.blocked_count != att.expected_count else " (same count, different numbers)"),
-            }
+        found.append(
+            (
+                att.received_at,
+                len(found),
+                {
+                    "kind": "attestation_mismatch",
+                    "at": format_ts(att.received_at),
+                    "partner": att.partner_id,
+                    "attestation_id": att.id,
+                    "as_of": format_ts(att.as_of),
+                    "blocked_count": att.blocked_count,
+                    "expected_count": att.expected_count,
+                    "detail": f"{att.partner_id} attests {att.blocked_count} blocked numbers; "
+                    f"the hub expects {att.expected_count}"
+                    + ("" if att.blocked_count != att.expected_count else " (same count, different numbers)"),
+                },
+            )
         )
-    return out
+    found.sort(key=lambda item: (item[0], item[1]))
+    return [item for _, _, item in found[:limit]]
 
 
 def number_events(p: Period) -> dict[str, int]:
@@ -264,7 +290,7 @@ def number_events(p: Period) -> dict[str, int]:
     }
 
 
-def totals(rows: list[dict[str, Any]], overdue: dict[str, Any], found: list[dict[str, Any]]) -> dict[str, Any]:
+def totals(rows: list[dict[str, Any]], overdue: dict[str, Any], found: int) -> dict[str, Any]:
     return {
         "partners": len(rows),
         "issued": sum(r["issued"] for r in rows),
@@ -273,7 +299,7 @@ def totals(rows: list[dict[str, Any]], overdue: dict[str, Any], found: list[dict
         "acted": {o: sum(r["acted"][o] for r in rows) for o in OUTCOMES},
         "pending": sum(r["pending"] for r in rows),
         "overdue": overdue["count"],
-        "anomalies": len(found),
+        "anomalies": found,
     }
 
 
@@ -282,6 +308,7 @@ def body(report_id: str, p: Period, sla_hours: int, generated_at: datetime) -> d
     rows = partner_rows(p, sla_hours)
     over = overdue_items(p, sla_hours)
     found = anomalies(p)
+    found_count = anomaly_count(p)
     head = log.signed_head() if p.end > generated_at else log.signed_head(log.size_at(p.end))
     return {
         "id": report_id,
@@ -290,10 +317,11 @@ def body(report_id: str, p: Period, sla_hours: int, generated_at: datetime) -> d
         "generated_at": format_ts(generated_at),
         "sla_hours": sla_hours,
         "log_head": head,
-        "totals": totals(rows, over, found),
+        "totals": totals(rows, over, found_count),
         "partners": rows,
         "overdue": over,
         "anomalies": found,
+        "anomaly_count": found_count,
         "number_events": number_events(p),
     }
 
@@ -302,7 +330,9 @@ def body(report_id: str, p: Period, sla_hours: int, generated_at: datetime) -> d
 # What is open at a moment that is now: partner_rows' pending and overdue, and
 # overdue_items' listing, for a period ending now. Nothing can be acted after
 # now, so "open at the end" is ``acted_at IS NULL``, which the partial indexes
-# on open assignments answer by reading only what is still open.
+# on open assignments answer by reading only what is still open (both planners
+# take them by themselves since ix_assignments_acted_at holds acted rows only:
+# migration 0014; tests/test_console_plans.py pins the plans).
 
 
 def _open_at(before: datetime, partner: str | None) -> ColumnElement[bool]:
@@ -311,28 +341,12 @@ def _open_at(before: datetime, partner: str | None) -> ColumnElement[bool]:
     return and_(where, Assignment.partner_id == partner) if partner else where
 
 
-def _open_index(stmt: Any, by_partner: bool) -> Any:
-    """Read the partial index of open assignments (by partner, or by age).
-
-    SQLite's planner otherwise takes ``ix_assignments_acted_at`` for ``acted_at IS NULL`` and reads each
-    open row from the table (bench/console_pages.py: 5 to 300 times slower); PostgreSQL picks the
-    smaller partial index by itself.
-    """
-    name = "ix_assignments_open_partner" if by_partner else "ix_assignments_open_since"
-    return stmt.with_hint(Assignment, f"INDEXED BY {name}", dialect_name="sqlite")
-
-
 def open_now(now: datetime, sla_hours: int) -> dict[str, dict[str, int]]:
     """Per partner: assignments pending at ``now`` and how many of them are overdue."""
     due_before = now - timedelta(hours=sla_hours)
     overdue = func.sum(case((Assignment.assigned_at < due_before, 1), else_=0))
     rows = db.session.execute(
-        _open_index(
-            select(Assignment.partner_id, func.count(), overdue)
-            .where(_open_at(now, None))
-            .group_by(Assignment.partner_id),
-            by_partner=True,
-        )
+        select(Assignment.partner_id, func.count(), overdue).where(_open_at(now, None)).group_by(Assignment.partner_id)
     )
     return {pid: {"pending": int(n), "overdue": int(late or 0)} for pid, n, late in rows}
 
@@ -342,9 +356,7 @@ def count_overdue_now(
 ) -> int:
     """How many assignments are overdue at ``now`` (by ``late_by`` or more past their due time)."""
     due_before = now - timedelta(hours=sla_hours) - (late_by or timedelta(0))
-    found = db.session.scalar(
-        _open_index(select(func.count()).select_from(Assignment).where(_open_at(due_before, partner)), bool(partner))
-    )
+    found = db.session.scalar(select(func.count()).select_from(Assignment).where(_open_at(due_before, partner)))
     return int(found or 0)
 
 
@@ -365,6 +377,7 @@ def overdue_now(
         at, rid, pid = after
         where = and_(
             where,
+            Assignment.assigned_at >= at,  # the same rows; a range start the index can seek to on a later page
             or_(
                 Assignment.assigned_at > at,
                 and_(
@@ -373,7 +386,7 @@ def overdue_now(
                 ),
             ),
         )
-    rows = db.session.execute(_open_index(_overdue_listing(where, limit), bool(partner)))
+    rows = db.session.execute(_overdue_listing(where, limit))
     return [
         {
             "record_id": rid,
@@ -390,7 +403,12 @@ def overdue_now(
 
 def flow(p: Period) -> dict[str, Any]:
     """Records received and acts recorded in ``p``, in total (partner_rows' issued and acted, summed)."""
-    received = db.session.scalar(select(func.count()).select_from(Record).where(_in(Record.received_at, p)))
+    # partner_rows counts the issued records of partners: the hub's own unblocks (section 10) are not among them
+    received = db.session.scalar(
+        select(func.count())
+        .select_from(Record)
+        .where(_in(Record.received_at, p), Record.issuer.in_(select(Partner.id)))
+    )
     acted = {o: 0 for o in OUTCOMES}
     for outcome, n in db.session.execute(
         select(Assignment.outcome, func.count()).where(_in(Assignment.acted_at, p)).group_by(Assignment.outcome)

@@ -148,7 +148,10 @@ class ReportBody(BaseModel):
     totals: dict[str, Any]
     partners: list[PartnerRow]
     overdue: Overdue
-    anomalies: list[Anomaly]
+    anomalies: Annotated[list[Anomaly], Field(max_length=1000, description="(1.1) at most 1,000, oldest first")]
+    anomaly_count: int | None = Field(
+        None, ge=0, description="(1.1) how many anomalies the period has in all; absent in older reports"
+    )
     number_events: NumberEventCounts | None = Field(
         None, description="(1.1) section 10's events that took effect in the period; absent in older reports"
     )
@@ -228,6 +231,7 @@ EXAMPLE_SIGNED_REPORT: dict[str, Any] = {
                 "detail": "+6281234567890 was reported again while telkomsel's block (acked blocked) was in force",
             }
         ],
+        "anomaly_count": 1,
         "number_events": {"disconnected": 2, "reassigned": 1, "blocks_lifted": 1},
     },
     "signature": {

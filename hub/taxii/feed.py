@@ -361,6 +361,8 @@ class Page:
 
 def _seq_floor(added_after: datetime) -> int:
     """A seq below every record accepted after ``added_after`` (see ADDED_AFTER_SLACK)."""
+    if added_after - datetime.min.replace(tzinfo=UTC) <= ADDED_AFTER_SLACK:
+        return 0  # the first moments of year 1: nothing was accepted before (and the subtraction would overflow)
     found = db.session.scalar(
         select(Record.seq)
         .where(Record.received_at <= added_after - ADDED_AFTER_SLACK)

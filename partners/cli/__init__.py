@@ -35,7 +35,7 @@ def parser(prog: str = MODULE_PROG) -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog=prog,
         description="Tangkal partner CLI: keys, tokens, pushing, pulling, acking, attesting and verifying "
-        "signed fraud-number records. Settings come from flags (after the command) or TANGKAL_HUB_URL, "
+        "signed fraud-number records; operators' number lifecycle events and reassignment questions. Settings come from flags (after the command) or TANGKAL_HUB_URL, "
         "TANGKAL_CLIENT_ID, TANGKAL_CLIENT_SECRET (or TANGKAL_CREDENTIALS, a file), TANGKAL_PARTNER, "
         "TANGKAL_KEY, TANGKAL_KID.",
         epilog="exit codes: 0 ok, 1 items rejected or attestation mismatch, 2 usage or configuration, "
