@@ -83,6 +83,8 @@ def bench_hub(database_url: str | None, **overrides: Any) -> Iterator[BenchHub]:
                     "SCHEDULER_ENABLED": False,
                     "RATELIMIT_ENABLED": False,
                     "LOG_LEVEL": "WARNING",
+                    # in process, requests come from Flask's test client (Host: localhost); hub.origin checks it
+                    "HUB_URL": "http://localhost",
                     **overrides,
                 }
             )

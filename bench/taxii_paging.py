@@ -14,8 +14,11 @@ parsed, every id checked, nothing lost and nothing twice.
 
 Figures, per server: the time of the first page (request to parsed JSON)
 and objects per second for paging all of them back. The hub's first pass is
-cold (a fresh worker: every object built with stix2 on the way); a second,
-warm pass reuses the worker's memo of serialized versions. Before timing,
+cold (a fresh worker: every object built on the way, by hub/taxii/stix.py's
+fast builder, which the worker checks against stix2 for the first object of
+each shape and every 500th); a second, warm pass reuses the worker's memo of
+serialized versions. Every page is also written to the audit trail (one row
+and one commit per page), as PROTOCOL 1.1 section 9 requires. Before timing,
 each server answers one discovery request (medallion's readiness probe; the
 same for the hub), so "cold" means no object has been built, not a worker
 that has never connected to its database.
@@ -27,7 +30,10 @@ benchmark stops medallion and reports its rate as at most
 records/budget, which makes the ratio a lower bound (printed as ">").
 
 Targets (VERDICT): the hub pages at least 100x medallion's objects per
-second, and its cold first page answers in under 100 ms at 20,000 objects.
+second, and its cold first page answers in under 100 ms at 20,000 objects:
+the median over ``--first-page-runs`` fresh workers (5) and the cold pass's
+own first page, since one request's time on a busy machine is mostly the
+scheduler's.
 Exit 0 when both hold, 2 when one is missed, 1 when the benchmark failed
 (an error, or an object lost or seen twice).
 
@@ -44,6 +50,7 @@ import argparse
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -118,6 +125,26 @@ def page_all(name: str, url: str, session: requests.Session, page_size: int, bud
         flush=True,
     )
     return run
+
+
+def cold_first_page(env: dict[str, str], kominfo: Any, page_size: int) -> float:
+    """A fresh hub worker's first page, seconds: started, warmed with one discovery request, asked once."""
+    live = LiveHub(env, workers=1, threads=4)
+    try:
+        session = requests.Session()
+        session.headers.update(bearer(live.token(kominfo)))
+        session.get(f"{live.url}/taxii2/", headers={"Accept": TAXII}, timeout=60).raise_for_status()
+        params = {"limit": page_size, "match[type]": "indicator", "match[spec_version]": "2.1"}
+        start = time.perf_counter()
+        resp = session.get(
+            f"{live.url}/taxii2/api/collections/{COLLECTION}/objects/", params=params, headers={"Accept": TAXII}
+        )
+        resp.raise_for_status()
+        if len(resp.json()["objects"]) != min(page_size, 1000):
+            raise RuntimeError("the first page is short")
+        return time.perf_counter() - start
+    finally:
+        live.stop()
 
 
 def fill(app: Any, records: int) -> tuple[set[str], Any]:
@@ -248,11 +275,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--medallion-budget", type=float, default=900.0)
+    parser.add_argument(
+        "--first-page-runs", type=int, default=5, help="fresh workers whose first page is timed, besides the cold pass"
+    )
     parser.add_argument("--database-url", default=default_database_url())
     args = parser.parse_args(argv)
     load_start = os.getloadavg()
     wall = time.perf_counter()
-    with bench_hub(args.database_url) as hub:
+    # the fill talks to the app in process (Host: localhost); the served hub takes its URL from its bind address
+    with bench_hub(args.database_url, HUB_URL="http://localhost") as hub:
         from hub.taxii.stix import indicator_id
 
         t = time.perf_counter()
@@ -266,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
             "LOG_LEVEL": "WARNING",
             "RATELIMIT_DEFAULT": "1000000 per minute",
         }
+        # the first page of a fresh worker, on as many fresh workers (one number on a busy machine is noise)
+        firsts = [cold_first_page(env, kominfo, args.page_size) for _ in range(args.first_page_runs)]
         try:
             live = LiveHub(env, workers=1, threads=4)
         except RuntimeError:
@@ -323,12 +356,20 @@ def main(argv: list[str] | None = None) -> int:
     med_rate = med.rate if med.complete else args.records / med.total_s
     speedup = cold.rate / med_rate
     bound = "" if med.complete else ">"
-    first_ok = cold.first_page_s < 0.100
+    firsts.append(cold.first_page_s)
+    first_median = statistics.median(firsts)
+    print(
+        f"cold first page over {len(firsts)} fresh workers: median {first_median * 1000:.1f} ms "
+        f"(min {min(firsts) * 1000:.1f}, max {max(firsts) * 1000:.1f}); warm pages: mean "
+        f"{warm.total_s / max(warm.pages, 1) * 1000:.1f} ms"
+    )
+    first_ok = first_median < 0.100
     rate_ok = speedup >= 100
     print(
         f"VERDICT: the hub pages {bound}{speedup:,.0f}x medallion's objects/s cold ({warm.rate / med_rate:,.0f}x warm) "
         f"[target >= 100x: {'met' if rate_ok else 'MISSED'}]; its cold first page answered in "
-        f"{cold.first_page_s * 1000:.1f} ms at {args.records:,} objects [target < 100 ms: "
+        f"{first_median * 1000:.1f} ms (median of {len(firsts)} fresh workers) at {args.records:,} objects "
+        "[target < 100 ms: "
         f"{'met' if first_ok else 'MISSED'}]; every indicator seen exactly once by the hub"
         + (" and medallion" if med.complete else "")
         + f" (total {time.perf_counter() - wall:.0f} s)"

@@ -125,6 +125,10 @@ def _sqlite_pragmas(dbapi_connection: object, connection_record: object) -> None
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=FULL")
+    # At a million records the database is over a gigabyte: SQLite's default 2 MB page cache
+    # made a look-up read its index pages from the file again and again (bench/lifecycle_live.py).
+    cursor.execute("PRAGMA cache_size=-32768")  # 32 MiB per connection
+    cursor.execute("PRAGMA mmap_size=1073741824")  # reads through the OS page cache, no copy
     _owner_only(cursor)
     cursor.close()
 

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from keys.jcs import canonicalize
+from keys.merkle import leaf_hash
 from keys.verify import verify_receipt
 from tests.records_world import ISAT, TSEL, TSEL2, World
 from tests.support import ack_body, attestation_body
@@ -67,8 +69,12 @@ def test_acks_share_the_seq_counter_and_the_log(world: World):
     env = world.telkomsel.sign("ack", ack_body("telkomsel", block["record"]["id"]))
     (res,) = world.ack(world.telkomsel, env)
     assert res["receipt"]["receipt"]["seq"] == 2 and res["receipt"]["receipt"]["log_index"] == 1
+    for who in (world.telkomsel, world.kominfo):  # the ack's sender and the record's issuer
+        entries = world.client.get("/v1/log/entries?start=0", headers=world.auth(who)).get_json()["entries"]
+        assert entries == [block, env]
+    # (1.1) to anyone else another partner's ack is its leaf hash
     entries = world.client.get("/v1/log/entries?start=0", headers=world.auth(world.whatsapp)).get_json()["entries"]
-    assert entries == [block, env]
+    assert entries == [block, {"leaf_hash": leaf_hash(canonicalize(env)).hex()}]
     # pulls serve records only
     assert [i["seq"] for i in world.pull_all(world.telkomsel)] == [1]
 

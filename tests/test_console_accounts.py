@@ -236,9 +236,9 @@ def test_the_session_cookie_is_httponly_samesite_and_secure_on_https(make_app, e
     app = make_app(**extra)
     add_staff(app, "analis@komdigi.go.id")
     client = app.test_client()
-    # the hub answers its own URL only (hub.origin): https://hub.example when it is that, else the test client's;
-    # CONSOLE_SECURE_COOKIES is for a hub that sees plain HTTP behind a TLS terminator
-    resp = client.get("/console/login", base_url=extra.get("HUB_URL", "http://localhost"))
+    # the hub's own host (a hub without HUB_URL refuses others: hub.origin), over https where secure
+    host = "hub.example" if "HUB_URL" in extra else "localhost"
+    resp = client.get("/console/login", base_url=f"{'https' if secure else 'http'}://{host}")
     cookie = resp.headers["Set-Cookie"]
     assert cookie.startswith("tangkal_console=")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/console" in cookie

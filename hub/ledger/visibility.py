@@ -9,7 +9,7 @@ The ledger does not know what a leaf is about (it may not import records or
 acks: tests/test_layering.py), so each capability that appends leaves
 registers the rule for its own kind here, with ``@rule("<kind>")``:
 
-- ``record`` (hub.records.visibility): the caller's own records and those
+- ``record`` (hub.records.views): the caller's own records and those
   assigned to it, the same rule as ``GET /v1/records/<id>``;
 - ``ack`` (hub.acks.visibility): the caller's own acks and acks about
   records it issued;

@@ -173,9 +173,10 @@ class NumberEventJudge:
         log.append(session, start, [log.Entry(KIND, c.id, c.leaf) for c in accepted], received_at)
         # Under the counter lock now: every block committed before this event is visible to these reads.
         lifts = lifting.Lifts(session, received_at, by)
-        for c, row in zip(accepted, rows):
-            if c.body["event"] == REASSIGNED:
-                row["blocks_lifted"] = lifts.lift_before(c.info, c.effective_at, c.id)
+        reassigned = [(c, row) for c, row in zip(accepted, rows) if c.body["event"] == REASSIGNED]
+        counts = lifts.lift_before([(c.info, c.effective_at, c.id) for c, _ in reassigned])
+        for (_, row), lifted in zip(reassigned, counts):
+            row["blocks_lifted"] = lifted
         session.connection().execute(insert(NumberEvent.__table__), rows)
         lifts.write()
         return [Stored(r["id"], r["sha256"], r["log_index"], received_at, r["receipt"]) for r in rows]

@@ -67,32 +67,49 @@ class Lifts:
     by: HubSigner
     pending: list[_Unblock] = field(default_factory=list)
 
-    def lift_before(self, info: NumberInfo, effective_at: datetime, event_id: str) -> int:
-        """Unblock every block on the number issued before ``effective_at`` and in force; how many."""
-        already = {u.block_id for u in self.pending}
-        rows = self.session.execute(
-            select(Record.id, Record.category, LogEntry.data)
+    def lift_before(self, events: list[tuple[NumberInfo, datetime, str]]) -> list[int]:
+        """For each (number, effective_at, event id), in order: unblock every block on the number issued
+        before ``effective_at`` and in force; how many each event lifted.
+
+        One statement finds the blocks of every number of the batch and one their assignees, however
+        many events the batch holds (a statement per event cost 70% of a push of reassignments).
+        """
+        if not events:
+            return []
+        latest = max(at for _, at, _ in events)
+        found = self.session.execute(
+            select(Record.id, Record.number, Record.issued_at, Record.category, LogEntry.data)
             .join(LogEntry, LogEntry.idx == Record.log_index)
             .where(
-                Record.number == info.e164,
-                Record.issued_at < effective_at,
+                Record.number.in_(sorted({info.e164 for info, _, _ in events})),
+                Record.issued_at < latest,
                 Record.lifted_by.is_(None),
                 in_force_at(self.received_at),
             )
             .order_by(Record.seq)
         ).all()
-        rows = [r for r in rows if r.id not in already]
-        if not rows:
-            return 0
+        by_number: dict[str, list[Any]] = {}
+        for r in found:
+            by_number.setdefault(r.number, []).append(r)
+        lifted = {u.block_id for u in self.pending}
+        chosen: list[tuple[NumberInfo, datetime, str, Any]] = []
+        counts = []
+        for info, effective_at, event_id in events:
+            mine = [r for r in by_number.get(info.e164, []) if r.issued_at < effective_at and r.id not in lifted]
+            lifted.update(r.id for r in mine)
+            chosen += [(info, effective_at, event_id, r) for r in mine]
+            counts.append(len(mine))
+        if not chosen:
+            return counts
         assignees: dict[str, list[str]] = {}
         for rid, pid in self.session.execute(
             select(Assignment.record_id, Assignment.partner_id)
-            .where(Assignment.record_id.in_([r.id for r in rows]))
+            .where(Assignment.record_id.in_([r.id for *_, r in chosen]))
             .order_by(Assignment.partner_id)
         ):
             assignees.setdefault(rid, []).append(pid)
         hub_id = current_app.config["HUB_ID"]
-        for r in rows:
+        for info, effective_at, event_id, r in chosen:
             block = orjson.loads(r.data)["record"]
             body = {
                 "id": str(uuid.uuid4()),
@@ -112,7 +129,7 @@ class Lifts:
             self.pending.append(
                 _Unblock(r.id, info, r.category, envelope, canonicalize_known(body), leaf, assignees.get(r.id, []))
             )
-        return len(rows)
+        return counts
 
     def write(self) -> None:
         """Reserve the unblocks' log entries (the lock is held already) and store them, their assignments, the lifts."""

@@ -98,8 +98,15 @@ class Entry:
     first: bool = True
     #: a newer version exists that this caller may see ("last" leaves this one out)
     superseded: bool = False
-    #: the E.164 number the object names (indicators and phone-numbers), for the audit trail
+    #: the record whose acceptance put this version here (the block, or the unblock of a revoked version)
+    #: and its number: what the audit trail names (None for the definitions)
+    record_id: str | None = None
     number: str | None = None
+
+    @property
+    def seq(self) -> int:
+        """The record's seq: the audit trail names records by it."""
+        return self.position.seq
 
     def manifest(self) -> dict[str, str]:
         return {
@@ -286,6 +293,7 @@ class _Builder:
             lambda: cache.get(key, lambda: stix.indicator_json(hub_id, block, unblock)),
             first=unblock is None,
             superseded=superseded,
+            record_id=block.id if unblock is None else unblock.id,
             number=block.body["number"],
         )
 
@@ -302,6 +310,7 @@ class _Builder:
             block.received_at,
             block.received_at,
             lambda: cache.get(key, lambda: stix.phone_number_json(number)),
+            record_id=block.id,
             number=number,
         )
 

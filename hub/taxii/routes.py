@@ -11,15 +11,16 @@ Reading through TAXII marks no assignment delivered: see docs/protocol.md
 ("TAXII and the SLA"). Every read of objects, one object, its versions or
 the manifest is written to the audit trail (PROTOCOL 1.1 section 9, "TAXII
 pages"), last, right before the answer leaves: one row per request with the
-STIX ids served and, where the answer shows them, the numbers (an object's
-versions and the manifest show ids and timestamps, never a number).
+STIX ids served and, where the answer shows the objects, the records behind
+them by seq, as a pull is recorded (an object's versions and the manifest
+show ids and timestamps, never a number).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from flask import Blueprint, Response, request
 from pydantic import BaseModel
@@ -298,19 +299,30 @@ def _envelope(page: feed.Page, member: str, items: list[bytes]) -> bytes:
     return head[:-1].encode() + f',"{member}":['.encode() + b",".join(items) + b"]}"
 
 
-def _audit(entries: list[feed.Entry], *, numbers: bool) -> None:
-    """The audit row of this read (it commits): the STIX ids served, and their numbers when the answer shows them."""
+def _audit(entries: list[feed.Entry], *, records: bool) -> None:
+    """The audit row of this read (it commits): the STIX ids served and, when the answer shows the objects
+    themselves (``records``), the records behind them by seq, as a pull's page is recorded: the trail then
+    lists their ids and numbers. An object's versions and the manifest show ids and timestamps, never a
+    number, so they name no record."""
     audit.record(
         current_caller(),
         count=len(entries),
-        numbers=[e.number for e in entries if e.number is not None] if numbers else (),
         ids=list(dict.fromkeys(e.id for e in entries)),
+        items=[_Served(e.seq, e.record_id, e.number) for e in entries if e.record_id and e.number] if records else (),
     )
+
+
+class _Served(NamedTuple):
+    """A record behind a served object, as the audit trail takes it (hub.audit.service.ReadItem)."""
+
+    seq: int
+    id: str
+    number: str
 
 
 def _objects_response(page: feed.Page) -> Response:
     body = _envelope(page, "objects", [e.render() for e in page.entries])
-    _audit(page.entries, numbers=True)
+    _audit(page.entries, records=True)
     return _respond(body, _date_headers(page.entries))
 
 
@@ -348,7 +360,7 @@ def manifest(collection_id: str) -> Response:
     after, limit = _paging()
     page = feed.page(current_caller(), _filters(), after, limit)
     body = _envelope(page, "objects", [json.dumps(e.manifest()).encode() for e in page.entries])
-    _audit(page.entries, numbers=False)
+    _audit(page.entries, records=False)
     return _respond(body, _date_headers(page.entries))
 
 
@@ -393,7 +405,7 @@ def versions(collection_id: str, object_id: str) -> Response:
     every = feed.Filters(added_after=given.added_after, versions=feed.VersionMatch(all=True), spec_ok=given.spec_ok)
     page = feed.object_page(entries, every, after, limit)
     body = _envelope(page, "versions", [json.dumps(stix.stix_ts(e.version)).encode() for e in page.entries])
-    _audit(page.entries, numbers=False)
+    _audit(page.entries, records=False)
     return _respond(body, _date_headers(page.entries))
 
 

@@ -5,22 +5,12 @@ record and acceptance time give its indicator's first version; the block plus
 the unblock that lifted it give the second (``revoked``). Nothing is stored
 twice, so nothing can drift.
 
-Two builders, one output. ``indicator()`` and ``phone_number()`` build the
-objects with stix2, which checks every property, and are the reference.
-Building one that way takes 1 to 4 ms, so a cold page of 100 indicators
-took 150 to 250 ms and paging 20,000 back was bounded by stix2. The feed
-serves ``indicator_json()`` and ``phone_number_json()``: the same objects as
-plain dicts in the order stix2 writes them (its property order, its
-timestamp forms, defaults and empty values left out), written by the same
-JSON encoder, about 50 times faster. Byte equality with stix2 is checked
-three ways: tests compare both builders over varied records, each process
-checks the first object of each shape (revoked or not, with or without
-``valid_until`` and ``confidence``) and every ``CHECK_EVERY``-th object
-against stix2, and a mismatch is logged and switches the process to stix2
-for good. A record outside what the fast builder knows (a pattern, key or
-confidence stix2 would have to judge) is built with stix2. Each serialized
-version is also memoized per process (``ObjectCache``): a version, once it
-exists, never changes.
+Every object is built by stix2, which checks every property (the issue and
+DESIGN.md: objects come from the OASIS library, never written by hand).
+Building one costs about 0.3 ms of CPU, so each serialized version is
+memoized per process (``ObjectCache``): a version, once it exists, never
+changes. The one-time costs (the definitions, stix2's first object) are paid
+at app start (``warm``).
 
 The custom ``phone-number`` observable and the property extension that
 carries the signed record are each defined by an ``extension-definition``
@@ -32,7 +22,6 @@ sees one definition, not one per hub.
 from __future__ import annotations
 
 import functools
-import itertools
 import json
 import logging
 import re
@@ -268,153 +257,14 @@ def indicator(hub_id: str, block: StoredRecord, unblock: StoredRecord | None) ->
     )
 
 
-#: stix2's rule for dictionary keys (STIX 2.1 section 3.7): the fast builder leaves any other key to stix2.
-_DICT_KEY = re.compile(r"[a-zA-Z0-9_-]{1,250}")
-_E164 = re.compile(r"\+[0-9]{1,15}")
-
-
-def _plain_signed(signed: Any) -> bool:
-    return (
-        isinstance(signed, dict) and bool(signed) and all(isinstance(k, str) and _DICT_KEY.fullmatch(k) for k in signed)
-    )
-
-
-def indicator_document(hub_id: str, block: StoredRecord, unblock: StoredRecord | None) -> dict[str, Any] | None:
-    """``indicator()`` as the plain dict stix2 serializes it, or None when only stix2 may judge the record.
-
-    Property order is stix2's (the Indicator class's, then ExternalReference's
-    and the extension's); ``None`` and empty lists are left out as stix2
-    leaves them out; ``revoked`` appears only when true (stix2 drops a
-    property at its default).
-    """
-    body = block.body
-    number, confidence = body.get("number"), body.get("confidence")
-    labels = [body.get("category"), *(body.get("channels") or ())]
-    if (
-        not isinstance(number, str)
-        or not _E164.fullmatch(number)
-        or not all(isinstance(x, str) for x in labels)
-        or not isinstance(body.get("reason"), str)
-        or not (confidence is None or (type(confidence) is int and 0 <= confidence <= 100))
-        or not _STIX_UUID.fullmatch((sid := indicator_id(block.id)).removeprefix("indicator--"))
-        or not _plain_signed(block.signed)
-        or (unblock is not None and not _plain_signed(unblock.signed))
-    ):
-        return None
-    valid_from = parse_ts(body["issued_at"])
-    modified = block.received_at if unblock is None else second_version_at(block, unblock)
-    ends = block.in_force_until
-    if unblock is not None:
-        ends = min(ends, unblock.received_at) if ends is not None else unblock.received_at
-    if stix_ts(modified) < stix_ts(block.received_at):
-        return None  # stix2 refuses a version older than its creation; let it say so
-    doc: dict[str, Any] = {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": sid,
-        "created": stix_ts_ms(block.received_at),
-        "modified": stix_ts_ms(modified),
-        "name": f"{labels[0]}: {number}",
-        "description": body["reason"],
-        "pattern": _PATTERN.format(number),
-        "pattern_type": "stix",
-        "pattern_version": "2.1",
-        "valid_from": stix_ts_any(valid_from),
-    }
-    if ends is not None and ends > valid_from:
-        doc["valid_until"] = stix_ts_any(ends)
-    refs = [{"source_name": hub_id, "description": "the block record on the hub", "external_id": block.id}]
-    ext: dict[str, Any] = {
-        "extension_type": "property-extension",
-        "signed_record": block.signed,
-        "log_index": block.log_index,
-    }
-    if unblock is not None:
-        doc["revoked"] = True
-        refs.append({"source_name": hub_id, "description": "the unblock that lifted it", "external_id": unblock.id})
-        ext["signed_unblock"] = unblock.signed
-        ext["unblock_log_index"] = unblock.log_index
-    doc["labels"] = labels
-    if confidence is not None:
-        doc["confidence"] = confidence
-    doc["external_references"] = refs
-    doc["extensions"] = {SIGNED_RECORD_EXTENSION: ext}
-    return doc
-
-
-def phone_number_document(number: str) -> dict[str, Any] | None:
-    """``phone_number()`` as the plain dict stix2 serializes it (None: not E.164, stix2 judges)."""
-    if not _E164.fullmatch(number):
-        return None
-    return {
-        "type": "phone-number",
-        "spec_version": "2.1",
-        "id": phone_number_id(number),
-        "value": number,
-        "extensions": {PHONE_NUMBER_EXTENSION: {"extension_type": "new-sco"}},
-    }
-
-
-#: Besides the first of each shape, every this-many-th fast object is built with stix2 too and compared.
-CHECK_EVERY = 500
-
-
-class _Checks:
-    """The fast builders' bargain with stix2, kept per process (see the module's docstring)."""
-
-    def __init__(self) -> None:
-        self.fast = True
-        self.seen: set[tuple[Any, ...]] = set()
-        self.counter = itertools.count(1)
-        self.lock = threading.Lock()
-
-    def due(self, shape: tuple[Any, ...]) -> bool:
-        with self.lock:
-            if shape not in self.seen:
-                self.seen.add(shape)
-                return True
-            return next(self.counter) % CHECK_EVERY == 0
-
-    def disagree(self, what: str, fast: bytes, slow: bytes) -> None:
-        """Log where (never what: the bytes hold numbers) and build with stix2 from now on."""
-        self.fast = False
-        at = next((i for i, (a, b) in enumerate(zip(fast, slow)) if a != b), min(len(fast), len(slow)))
-        log.error(
-            "taxii: the fast STIX builder disagrees with stix2 on %s at byte %d of %d; "
-            "building with stix2 from now on in this process",
-            what,
-            at,
-            len(slow),
-        )
-
-
-checks = _Checks()
-
-
-def _checked(what: str, shape: tuple[Any, ...], doc: dict[str, Any] | None, slow: Callable[[], Any]) -> bytes:
-    if doc is None or not checks.fast:
-        return serialize(slow())
-    fast = serialize(doc)
-    if checks.due(shape):
-        reference = serialize(slow())
-        if reference != fast:
-            checks.disagree(what, fast, reference)
-            return reference
-    return fast
-
-
 def indicator_json(hub_id: str, block: StoredRecord, unblock: StoredRecord | None) -> bytes:
-    """The serialized indicator, exactly as ``serialize(indicator(...))`` writes it (checked: see above)."""
-    doc = indicator_document(hub_id, block, unblock)
-    shape = ("indicator", unblock is None, doc is not None and "valid_until" in doc, "confidence" in (doc or {}))
-    return _checked(indicator_id(block.id), shape, doc, lambda: indicator(hub_id, block, unblock))
+    """The serialized indicator version, built by stix2 (the feed memoizes it: ``ObjectCache``)."""
+    return serialize(indicator(hub_id, block, unblock))
 
 
 def phone_number_json(number: str) -> bytes:
-    """The serialized phone-number, exactly as ``serialize(phone_number(number))`` writes it."""
-    doc = phone_number_document(number)
-    what = doc["id"] if doc is not None else "a phone-number"
-    return _checked(what, ("phone-number",), doc, lambda: phone_number(number))
+    """The serialized phone-number observable, built by stix2."""
+    return serialize(phone_number(number))
 
 
 @functools.cache
@@ -469,7 +319,7 @@ def definitions_json() -> tuple[bytes, ...]:
 @functools.cache
 def warm() -> None:
     """Pay the one-time costs at app start, not on a subscriber's first page (gunicorn's master pays them once
-    for every worker it forks): the definitions, and a first indicator and phone-number through both builders."""
+    for every worker it forks): the definitions, and a first indicator and phone-number."""
     definitions_json()
     at = DEFINED_AT
     signed = {"record": {"number": "+6281234567890"}, "signature": {"alg": "Ed25519"}}
@@ -479,7 +329,6 @@ def warm() -> None:
     )
     for built in (indicator(AUTHOR_ID, block, None), phone_number("+6281234567890")):
         serialize(built)
-    indicator_document(AUTHOR_ID, block, None)
 
 
 _STIX_ENCODER = STIXJSONEncoder()
