@@ -148,7 +148,7 @@ def cleaner(migrated: str) -> Iterator[sa.Engine]:
     engine.dispose()
 
 
-def _empty_tables(engine: sa.Engine) -> None:
+def _empty_tables_once(engine: sa.Engine) -> None:
     from hub.db import db
 
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
@@ -164,6 +164,17 @@ def _empty_tables(engine: sa.Engine) -> None:
                 conn.execute(sa.text(f'DELETE FROM "{stat}"'))
         # the migration seeds the log counter; put it back as a fresh hub has it
         conn.execute(sa.text("INSERT INTO counters (name, value) VALUES ('log', 0)"))
+
+
+def _empty_tables(engine: sa.Engine) -> None:
+    """Empty every table; again if PostgreSQL's autovacuum, analyzing a table meanwhile, made the TRUNCATE a deadlock."""
+    for attempt in range(3):
+        try:
+            _empty_tables_once(engine)
+            return
+        except sa.exc.OperationalError as exc:
+            if "deadlock detected" not in str(exc) or attempt == 2:
+                raise
 
 
 @pytest.fixture
