@@ -66,14 +66,16 @@ from hub.ledger import log, tree  # noqa: E402
 from hub.ledger.models import Counter, MerkleNode  # noqa: E402
 from hub.records import ingest, views  # noqa: E402
 from hub.records.models import Record  # noqa: E402
-from hub.reports import periods, service  # noqa: E402
-from hub.reports.models import Report  # noqa: E402
-from hub.signing import signer  # noqa: E402
+from hub.reports import periods  # noqa: E402
 from keys.jcs import canonicalize  # noqa: E402
 from keys.merkle import leaf_hash  # noqa: E402
 from keys.signing import sign_object  # noqa: E402
 from keys.timefmt import format_ts  # noqa: E402
-from tests.console_support import PASSWORD, enrol  # noqa: E402
+from tests.console_support import (  # noqa: E402
+    PASSWORD,
+    enrol,
+    signed_daily_reports,  # noqa: E402
+)
 from tests.support import ack_body, record_body, register_partner  # noqa: E402
 
 CHUNK = 20_000
@@ -233,27 +235,7 @@ def through_services(creds: dict[str, Any]) -> list[str]:
 
 def reports(days: int) -> str:
     """Yesterday's daily report made by the service; the 28 days before it as its signed copies."""
-    today = periods.jakarta_today(utcnow())
-    made, _ = service.ensure(periods.daily(today - timedelta(days=1)))
-    body = service.envelope(made)["report"]
-    for n in range(2, 30):
-        p = periods.daily(today - timedelta(days=n))
-        rid = str(uuid.uuid4())
-        copy = {**body, "id": rid, "period": {"start": format_ts(p.start), "end": format_ts(p.end)}}
-        envelope = signer().sign("report", copy)
-        db.session.add(
-            Report(
-                id=rid,
-                kind="daily",
-                period_start=p.start,
-                period_end=p.end,
-                generated_at=p.end + timedelta(minutes=5),
-                period_key=p.key,
-                envelope=json.dumps(envelope, separators=(",", ":")),
-            )
-        )
-    db.session.commit()
-    return made.id
+    return signed_daily_reports(periods.jakarta_today(utcnow()), 29, lambda n: str(uuid.uuid4()))
 
 
 class Statements:

@@ -83,6 +83,23 @@ def describe(errors: list[dict[str, Any]]) -> str:
     return f"{first['pointer']}: {first['message']}{more}"
 
 
+def validate_signed_with_number(model: type[BaseModel], item: Any, member: str) -> None:
+    """A signed object's shape (``invalid-record`` naming every bad field), leaving a bad number to the caller.
+
+    When a scalar ``<member>/number`` is the only thing wrong, the caller's
+    ``check_e164`` answers with the number's own slug and the E.164 form it
+    probably meant; an array or object is no number at all, only a malformed
+    object (and would not even hash for check_e164's cache).
+    """
+    try:
+        model.model_validate(item)
+    except ValidationError as exc:
+        errors = validation_errors(exc)
+        only_number = [e["pointer"] for e in errors] == [f"/{member}/number"]
+        if not only_number or isinstance(item[member]["number"], (list, dict)):
+            raise Problem("invalid-record", describe(errors), errors=errors) from None
+
+
 def validate(model: type[M], data: Any, slug: str = "invalid-request") -> M:
     """``data`` as ``model``, or a problem naming every bad field."""
     try:

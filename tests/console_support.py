@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import pyotp
 from flask import Flask
 
 from hub.clock import clock_of
+from hub.db import db
+from hub.reports import periods, service
+from hub.reports.models import Report
+from hub.signing import signer
+from keys.timefmt import format_ts
 
 PASSWORD = "correct horse battery staple"
 _TOKEN = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
@@ -61,3 +69,29 @@ def enrol(app: Flask, client: Any, email: str, password: str = PASSWORD) -> Staf
     codes = re.findall(r"<li><code>([a-z2-7-]+)</code></li>", resp.get_data(as_text=True))
     assert len(codes) == 10
     return Staff(email, secret, codes)
+
+
+def signed_daily_reports(today: date, days: int, id_for: Callable[[int], str]) -> str:
+    """Yesterday's daily report made by the report service, and signed copies of it for the ``days - 1``
+    days before (ids from ``id_for(n)``, n days back): a history of reports without computing each.
+    Returns the made report's id. Runs in an app context."""
+    made, _ = service.ensure(periods.daily(today - timedelta(days=1)))
+    body = service.envelope(made)["report"]
+    for n in range(2, days + 1):
+        p = periods.daily(today - timedelta(days=n))
+        rid = id_for(n)
+        copy = {**body, "id": rid, "period": {"start": format_ts(p.start), "end": format_ts(p.end)}}
+        envelope = signer().sign("report", copy)
+        db.session.add(
+            Report(
+                id=rid,
+                kind="daily",
+                period_start=p.start,
+                period_end=p.end,
+                generated_at=p.end + timedelta(minutes=5),
+                period_key=p.key,
+                envelope=json.dumps(envelope, separators=(",", ":")),
+            )
+        )
+    db.session.commit()
+    return made.id

@@ -46,11 +46,8 @@ from hub.ledger.models import LogEntry
 from hub.records.anomalies import Anomaly
 from hub.records.lifecycle import NumberEvent
 from hub.records.models import Assignment, Record
-from hub.reports import periods, service
-from hub.reports.models import Report
-from hub.signing import signer
-from keys.timefmt import format_ts
-from tests.console_support import add_staff, enrol
+from hub.reports import periods
+from tests.console_support import add_staff, enrol, signed_daily_reports
 
 NOW = datetime(2026, 12, 1, 5, 0, tzinfo=UTC)  # noon in Jakarta
 N = 3000
@@ -67,27 +64,7 @@ def _leaf(idx: int, kind: str, object_id: str, at: datetime) -> dict[str, Any]:
 
 def _reports() -> str:
     """Yesterday's daily report made by the service, and signed copies for the 59 days before it."""
-    today = periods.jakarta_today(NOW)
-    made, _ = service.ensure(periods.daily(today - timedelta(days=1)))
-    body = service.envelope(made)["report"]
-    for n in range(2, 61):
-        p = periods.daily(today - timedelta(days=n))
-        rid = str(uuid.UUID(int=10**6 + n))
-        copy = {**body, "id": rid, "period": {"start": format_ts(p.start), "end": format_ts(p.end)}}
-        envelope = signer().sign("report", copy)
-        db.session.add(
-            Report(
-                id=rid,
-                kind="daily",
-                period_start=p.start,
-                period_end=p.end,
-                generated_at=p.end + timedelta(minutes=5),
-                period_key=p.key,
-                envelope=json.dumps(envelope, separators=(",", ":")),
-            )
-        )
-    db.session.commit()
-    return made.id
+    return signed_daily_reports(periods.jakarta_today(NOW), 60, lambda n: str(uuid.UUID(int=10**6 + n)))
 
 
 @pytest.fixture

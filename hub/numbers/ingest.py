@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import insert, select
 
 from hub import clock
-from hub.api import describe, validation_errors
+from hub.api import validate_signed_with_number
 from hub.auth.protect import Caller
 from hub.batch import Outcome, Stored, run, seen_before
 from hub.canonical import canonicalize_known
@@ -71,14 +70,7 @@ class EventCandidate:
 
 
 def _judge_alone(index: int, item: Any, caller: Caller, now: datetime) -> EventCandidate:
-    try:
-        SignedNumberEvent.model_validate(item)
-    except ValidationError as exc:
-        errors = validation_errors(exc)
-        # a scalar number alone wrong: check_e164 answers with invalid-number and the E.164 form meant
-        only_number = [e["pointer"] for e in errors] == ["/number_event/number"]
-        if not only_number or isinstance(item["number_event"]["number"], (list, dict)):
-            raise Problem("invalid-record", describe(errors), errors=errors) from None
+    validate_signed_with_number(SignedNumberEvent, item, "number_event")
     body, sig = item["number_event"], item["signature"]
     info = check_e164(body["number"])
     if body["operator"] != caller.partner_id:

@@ -15,11 +15,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from pydantic import ValidationError
 from sqlalchemy import insert, select, update
 
 from hub import clock
-from hub.api import describe, validation_errors
+from hub.api import validate_signed_with_number
 from hub.auth.protect import Caller
 from hub.batch import ConcurrentWrite, Outcome, Stored, run, seen_before
 from hub.canonical import canonicalize_known
@@ -74,17 +73,7 @@ def _lifetime(category: str) -> timedelta:
 
 def _judge_alone(index: int, item: Any, caller: Caller, now: datetime) -> Candidate:
     """Shape, number, issuer and time rules: no database needed."""
-    try:
-        SignedRecord.model_validate(item)
-    except ValidationError as exc:
-        errors = validation_errors(exc)
-        # When a scalar number is the only thing wrong, check_e164 below answers
-        # with the number's own slug and the E.164 form it probably meant; an
-        # array or object is no number at all, only a malformed record (and
-        # would not even hash for check_e164's cache).
-        only_number = [e["pointer"] for e in errors] == ["/record/number"]
-        if not only_number or isinstance(item["record"]["number"], (list, dict)):
-            raise Problem("invalid-record", describe(errors), errors=errors) from None
+    validate_signed_with_number(SignedRecord, item, "record")
     body, sig = item["record"], item["signature"]
     info = check_e164(body["number"])
     if body["issuer"] != caller.partner_id:
