@@ -96,7 +96,6 @@ WHO: dict[str, tuple[str, str | None]] = {
 # bearer-as-client (the column's token where a client credential belongs), secret+own-token (the column's
 # token, or a fresh one of the same partner for live columns, as the form's token), secret+indosat-token
 # (indosat's token: revoking it must change nothing), no-csrf (a form without the CSRF token).
-# A row ending "pending: <who>" is an endpoint another helper is adding: skipped while the app has no such rule.
 MATRIX = """
 row                                                              | none exp  rev  dis  | op   ott  min  | rw   rr   aw   atw  lr   rpr  rpw  nw   ar
 GET  /healthz                                                    | 200  200  200  200  | 200  200  200  | 200  200  200  200  200  200  200  200  200
@@ -186,15 +185,6 @@ POST /console/logout  no-csrf                                    | 400  400  400
 GET  /console/static/console.css                                 | 200  200  200  200  | 200  200  200  | 200  200  200  200  200  200  200  200  200
 """
 
-#: pending rows: the Flask rule each is expected under (converters ignored when compared)
-PENDING_RULES: dict[tuple[str, str], str] = {
-    # (method, path without the query): "/the/flask/rule/<it>/will/have", for each row marked pending
-}
-
-
-def _pending_rule(row: Row) -> str:
-    return PENDING_RULES[(row.method, row.url.split("?")[0])]
-
 
 @dataclass(frozen=True)
 class Row:
@@ -202,7 +192,6 @@ class Row:
     method: str
     url: str
     body: str | None
-    pending: str | None
     cells: dict[str, str]
 
 
@@ -218,16 +207,12 @@ def parse_matrix(text: str) -> list[Row]:
         method, _, after = label.strip().partition(" ")
         words = re.split(r"\s{2,}", after.strip())
         url = words[0]
-        pending = next((w.removeprefix("pending: ") for w in words[1:] if w.startswith("pending: ")), None)
-        bodies = [w for w in words[1:] if not w.startswith("pending: ")]
-        rows.append(Row(label.strip(), method, url, bodies[0] if bodies else None, pending, dict(zip(COLUMNS, cells))))
+        bodies = words[1:]
+        rows.append(Row(label.strip(), method, url, bodies[0] if bodies else None, dict(zip(COLUMNS, cells))))
     return rows
 
 
 ROWS = parse_matrix(MATRIX)
-
-#: (row, column) -> why the hub answers otherwise today; checked by test_known_bug_cell (strict xfail)
-KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 
 # --- the world ----------------------------------------------------------------------------------------------------
@@ -432,22 +417,15 @@ def _outcome(row: Row, resp: Any) -> str:
     return str(resp.status_code)
 
 
-def _pending_rule_exists(app: Flask, row: Row) -> bool:
-    rule = _pending_rule(row)
-    return any(_norm(r.rule) == _norm(rule) and row.method in r.methods for r in app.url_map.iter_rules())
-
-
 def _norm(rule: str) -> str:
     return re.sub(r"<[^>]*>", "<>", rule)
 
 
-def _run_row(m: Matrix, row: Row, skip: dict[tuple[str, str], str] | None = None) -> list[str]:
+def _run_row(m: Matrix, row: Row) -> list[str]:
     wrong = []
     for col, expected in row.cells.items():
         if col not in m.tokens and col in WHO:
             continue  # a scope the hub does not have yet (m.notes)
-        if skip and (row.label, col) in skip:
-            continue  # test_known_bug_cells
         resp = _request(m, row, col)
         got = _outcome(row, resp)
         if got != expected:
@@ -474,26 +452,8 @@ def _run_row(m: Matrix, row: Row, skip: dict[tuple[str, str], str] | None = None
 
 @pytest.mark.parametrize("row", ROWS, ids=[r.label for r in ROWS])
 def test_cell(matrix: Matrix, row: Row) -> None:
-    if row.pending and not _pending_rule_exists(matrix.app, row):
-        pytest.skip(f"pending: {row.pending} is adding {row.method} {_pending_rule(row)}")
-    wrong = _run_row(matrix, row, skip=KNOWN_BUGS)
+    wrong = _run_row(matrix, row)
     assert not wrong, f"{row.label}\n" + "\n".join(wrong)
-
-
-@pytest.mark.parametrize(
-    "label, col",
-    [
-        pytest.param(label, col, marks=pytest.mark.xfail(strict=True, reason=why))
-        for (label, col), why in KNOWN_BUGS.items()
-    ],
-    ids=[f"{label} [{col}]" for (label, col) in KNOWN_BUGS],
-)
-def test_known_bug_cell(matrix: Matrix, label: str, col: str) -> None:
-    """A cell the table states as PROTOCOL has it while the hub answers otherwise today (strict: fixed = remove it)."""
-    (row,) = [r for r in ROWS if r.label == label]
-    only = Row(row.label, row.method, row.url, row.body, row.pending, {col: row.cells[col]})
-    wrong = _run_row(matrix, only)
-    assert not wrong, "\n".join(wrong)
 
 
 def test_a_client_that_may_not_introspect_learns_nothing_from_it(matrix: Matrix) -> None:
@@ -513,11 +473,6 @@ def _covered(app: Flask) -> dict[tuple[str, str], str]:
     adapter = app.url_map.bind("localhost")
     covered: dict[tuple[str, str], str] = {}
     for row in ROWS:
-        if row.pending:
-            if not _pending_rule_exists(app, row):
-                continue
-            covered[(row.method, _norm(_pending_rule(row)))] = row.label
-            continue
         path = row.url.split("?")[0].format(**{k: "x" for k in _PLACEHOLDERS})
         try:
             rule, _ = adapter.match(path, method=row.method, return_rule=True)
