@@ -66,7 +66,7 @@ def rows_changed(result: Any) -> int:
 
 
 def reads() -> Connection:
-    """This request's connection for plain reads, in autocommit mode.
+    """This request's connection for plain reads, each statement its own snapshot (autocommit).
 
     A look-up or a token check is one or two statements that each read a
     consistent snapshot on their own; inside the session's transaction they
@@ -77,7 +77,11 @@ def reads() -> Connection:
     """
     conn: Connection | None = g.get("_reads")
     if conn is None:
-        conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        conn = db.engine.connect()
+        if conn.dialect.name != "sqlite":
+            # SQLite needs no switch: pysqlite opens a transaction only before a write, so each SELECT
+            # already reads on its own; switching to autocommit and back cost two PRAGMAs per request.
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         g._reads = conn
     return conn
 

@@ -22,6 +22,7 @@ from hub import clock, origin
 from hub.auth.models import OAuthClient, Partner, RevokedToken
 from hub.auth.scopes import SCOPES_BY_KIND
 from hub.db import db, reads
+from hub.hotread import HotRead
 from hub.problems import Problem, unauthorized
 from hub.signing import token_keys
 
@@ -95,8 +96,13 @@ def decode_access_token(token: str) -> dict[str, Any]:
 
 
 def _check_claims(claims: dict[str, Any]) -> None:
-    url = hub_url()
-    registry = jwt.JWTClaimsRegistry(
+    _claims_registry(hub_url()).validate(claims)
+
+
+@functools.lru_cache(maxsize=8)
+def _claims_registry(url: str) -> jwt.JWTClaimsRegistry:
+    """What a hub access token must claim; ``now`` is read at each validation, so one registry per URL serves."""
+    return jwt.JWTClaimsRegistry(
         now=clock.epoch_seconds,
         leeway=TOKEN_LEEWAY,
         iss={"essential": True, "value": url},
@@ -109,7 +115,6 @@ def _check_claims(claims: dict[str, Any]) -> None:
         partner={"essential": True},
         scope={"essential": True},
     )
-    registry.validate(claims)
 
 
 def is_revoked(jti: str) -> bool:
@@ -148,25 +153,26 @@ def authenticate() -> Caller:
     if claims is None:
         raise unauthorized("The access token is invalid or expired.")
     # One statement: the revocation list, the client and its partner (a look-up's whole auth cost).
-    params = {"jti": claims["jti"], "client_id": claims["client_id"]}
-    row = reads().execute(_CLIENT_STATE, params).one_or_none()
-    revoked = row.revoked if row is not None else is_revoked(claims["jti"])
+    row = _CLIENT_STATE.first(reads(), {"jti": claims["jti"], "client_id": claims["client_id"]})
+    revoked = row[0] if row is not None else is_revoked(claims["jti"])
     if revoked:
         raise unauthorized("The access token has been revoked.")
-    if row is None or row.disabled or row.partner_id != claims["partner"]:
+    if row is None or row[1] or row[2] != claims["partner"]:
         raise unauthorized("The token's client has been disabled.")
+    partner_id, kind = row[2], row[3]
     return Caller(
-        partner_id=row.partner_id,
-        kind=row.kind,
+        partner_id=partner_id,
+        kind=kind,
         client_id=claims["client_id"],
         # What the kind allows today bounds what an older token says.
-        scopes=frozenset(str(claims["scope"]).split()) & SCOPES_BY_KIND[row.kind],
+        scopes=frozenset(str(claims["scope"]).split()) & SCOPES_BY_KIND[kind],
         jti=claims["jti"],
         expires_at=int(claims["exp"]),
     )
 
 
-_CLIENT_STATE = (
+#: (revoked, disabled, partner_id, kind) of the token's jti and client: on the driver's cursor (hub.hotread).
+_CLIENT_STATE = HotRead(
     select(
         exists().where(RevokedToken.jti == bindparam("jti")).label("revoked"),
         OAuthClient.disabled,

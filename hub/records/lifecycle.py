@@ -19,6 +19,7 @@ from sqlalchemy import BigInteger, Connection, Index, Integer, String, Text, bin
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.db import UTCDateTime, db, reads
+from hub.hotread import HotRead
 
 REASSIGNED = "reassigned"
 DISCONNECTED = "disconnected"
@@ -65,7 +66,8 @@ _LATEST_ONE = select(func.max(NumberEvent.effective_at)).where(
 )
 _EARLIEST = select(func.min(NumberEvent.effective_at))
 _LAST_SEQ = select(func.coalesce(func.max(NumberEvent.seq), 0))
-_EARLIEST_AND_LATEST_ONE = select(_EARLIEST.scalar_subquery(), _LATEST_ONE.scalar_subquery())
+#: One row: the earliest effective_at, the number's latest reassignment (on the driver's cursor: hub.hotread).
+_EARLIEST_AND_LATEST_ONE = HotRead(select(_EARLIEST.scalar_subquery(), _LATEST_ONE.scalar_subquery()))
 
 
 def latest_reassignments(numbers: Iterable[str], conn: Connection | None = None) -> dict[str, datetime]:
@@ -105,5 +107,8 @@ def earliest_effective_at(conn: Connection | None = None) -> datetime | None:
 
 def earliest_and_latest(number: str) -> tuple[datetime | None, datetime | None]:
     """``earliest_effective_at()`` and ``latest_reassignment(number)`` in one round trip (a single question)."""
-    earliest, latest = reads().execute(_EARLIEST_AND_LATEST_ONE, {"number": number}).one()
+    row = _EARLIEST_AND_LATEST_ONE.first(reads(), {"number": number})
+    if row is None:  # pragma: no cover - an aggregate always answers one row
+        raise RuntimeError("the reassignment question answered no row")
+    earliest, latest = row
     return earliest, latest
