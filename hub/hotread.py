@@ -52,11 +52,11 @@ class HotRead:
 
     def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
         self.statement = statement
-        self._by_dialect: dict[str, _Compiled] = {}
+        self._by_dialect: dict[type[Dialect], _Compiled] = {}
         self._lock = threading.Lock()
 
     def _compile(self, dialect: Dialect) -> _Compiled:
-        key = f"{dialect.name}+{dialect.driver}"
+        key = type(dialect)  # one class per database and driver (sqlite+pysqlite, postgresql+psycopg)
         found = self._by_dialect.get(key)
         if found is not None:
             return found

@@ -9,6 +9,7 @@ from flask import Flask
 from sqlalchemy import bindparam, func, select
 
 from hub.auth import protect
+from hub.auth.models import OAuthClient, RevokedToken
 from hub.db import db, reads
 from hub.hotread import HotRead, NotAHotRead
 from hub.records import lifecycle
@@ -60,17 +61,23 @@ def test_the_reassignment_question_reads_the_same_as_connection_execute(app: Fla
 
 def test_the_token_check_reads_the_same_as_connection_execute(app: Flask) -> None:
     creds = register_partner(app, "telkomsel", "operator")
+    off = register_partner(app, "indosat", "operator")
     with app.app_context():
+        db.session.add(RevokedToken(jti="revoked", expires_at=datetime.now(UTC) + timedelta(minutes=15)))
+        client = db.session.scalar(select(OAuthClient).where(OAuthClient.client_id == off.client_id))
+        client.disabled = True
+        db.session.commit()
         conn = reads()
         hot = protect._CLIENT_STATE
-        for jti in ("not-revoked", "missing"):
-            for client_id in (creds.client_id, "no-such-client"):
+        for jti in ("not-revoked", "revoked"):
+            for client_id in (creds.client_id, off.client_id, "no-such-client"):
                 fast, plain = _both(conn, hot, {"jti": jti, "client_id": client_id})
                 assert fast == plain
         revoked, disabled, partner_id, kind = hot.first(conn, {"jti": "x", "client_id": creds.client_id})
         # booleans, not SQLite's 0 and 1
         assert (revoked, disabled, partner_id, kind) == (False, False, "telkomsel", "operator")
         assert type(revoked) is bool and type(disabled) is bool
+        assert hot.first(conn, {"jti": "revoked", "client_id": off.client_id}) == (True, True, "indosat", "operator")
 
 
 def test_a_driver_error_goes_through_sqlalchemys_error_handling(app: Flask) -> None:

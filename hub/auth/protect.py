@@ -154,12 +154,15 @@ def authenticate() -> Caller:
         raise unauthorized("The access token is invalid or expired.")
     # One statement: the revocation list, the client and its partner (a look-up's whole auth cost).
     row = _CLIENT_STATE.first(reads(), {"jti": claims["jti"], "client_id": claims["client_id"]})
-    revoked = row[0] if row is not None else is_revoked(claims["jti"])
+    if row is None:  # no such client any more; the revocation list still says which 401 it is
+        if is_revoked(claims["jti"]):
+            raise unauthorized("The access token has been revoked.")
+        raise unauthorized("The token's client has been disabled.")
+    revoked, disabled, partner_id, kind = row
     if revoked:
         raise unauthorized("The access token has been revoked.")
-    if row is None or row[1] or row[2] != claims["partner"]:
+    if disabled or partner_id != claims["partner"]:
         raise unauthorized("The token's client has been disabled.")
-    partner_id, kind = row[2], row[3]
     return Caller(
         partner_id=partner_id,
         kind=kind,

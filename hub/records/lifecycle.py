@@ -107,8 +107,5 @@ def earliest_effective_at(conn: Connection | None = None) -> datetime | None:
 
 def earliest_and_latest(number: str) -> tuple[datetime | None, datetime | None]:
     """``earliest_effective_at()`` and ``latest_reassignment(number)`` in one round trip (a single question)."""
-    row = _EARLIEST_AND_LATEST_ONE.first(reads(), {"number": number})
-    if row is None:  # pragma: no cover - an aggregate always answers one row
-        raise RuntimeError("the reassignment question answered no row")
-    earliest, latest = row
+    earliest, latest = _EARLIEST_AND_LATEST_ONE.first(reads(), {"number": number}) or (None, None)
     return earliest, latest
